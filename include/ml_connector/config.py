@@ -1,0 +1,184 @@
+"""Tenant configuration: one YAML file lists the tenants; each is validated into a `TenantConfig`.
+
+A broken file fails with the file, the tenant and the field named (`ConfigError`), never with a bare
+stack trace. The Basware region of each tenant is checked against a region -> base-URL map: Basware
+runs separate environments per region, and only the EU hosts are confirmed in public docs, so the
+map is configuration, not code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_ENV = "ML_CONNECTOR_TENANTS"
+DEFAULT_CONFIG = Path(__file__).parent / "config" / "tenants.yaml"
+
+# Confirmed public hosts only; other regions (US, AU, CA) are added in the tenants file once known.
+DEFAULT_REGIONS: dict[str, str] = {
+    "eu": "https://api.basware.com",
+    "eu-test": "https://test-api.basware.com",
+    "sandbox": "http://127.0.0.1",
+}
+
+CODE_PART = re.compile(r"^[B-J]$")
+BASWARE_CODING_FIELDS = (
+    "costCenterCode", "projectCode", "profitCenterCode", "plant",
+    *(f"dimCode{n}" for n in range(1, 11)),
+)
+
+
+class ConfigError(ValueError):
+    """A tenant configuration that cannot be used; the message names file, tenant and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TriggerConfig(_Strict):
+    mode: Literal["poll", "webhook", "both"] = "poll"
+    # Cron or preset; webhook-only tenants still get a slow safety poll (missed notifications).
+    schedule: str = "*/15 * * * *"
+
+
+class AlertConfig(_Strict):
+    email: list[str] = []
+    webhook_conn_id: str | None = None  # an HTTP connection (e.g. Teams/Slack incoming webhook)
+
+
+class GlAccountRules(_Strict):
+    """Basware account code -> IFS account (code part A). Unlisted codes pass through unchanged."""
+
+    overrides: dict[str, str] = {}
+    strip_prefix: str = ""
+
+    def ifs_account(self, basware_account: str) -> str:
+        if basware_account in self.overrides:
+            return self.overrides[basware_account]
+        if self.strip_prefix and basware_account.startswith(self.strip_prefix):
+            return basware_account[len(self.strip_prefix):]
+        return basware_account
+
+
+class TenantConfig(_Strict):
+    tenant_id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    ifs_conn_id: str
+    basware_conn_id: str
+    basware_region: str
+    # Basware company code -> IFS company.
+    companies: dict[str, str] = Field(min_length=1)
+    # IFS company -> {Basware coding-row field -> IFS code part letter B..J}.
+    dimensions: dict[str, dict[str, str]] = {}
+    gl_accounts: GlAccountRules = GlAccountRules()
+    trigger: TriggerConfig = TriggerConfig()
+    alerts: AlertConfig = AlertConfig()
+    # Who owns vendor master data fields when both systems changed them since the last sync.
+    vendor_master: Literal["basware", "ifs"] = "basware"
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimension_targets(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for company, mapping in value.items():
+            for field_name, code_part in mapping.items():
+                if field_name not in BASWARE_CODING_FIELDS:
+                    raise ValueError(f"company {company}: {field_name!r} is not a Basware coding-row field "
+                                     f"(one of {', '.join(BASWARE_CODING_FIELDS)})")
+                if not CODE_PART.match(code_part):
+                    raise ValueError(f"company {company}: code part {code_part!r} for {field_name} "
+                                     "must be one letter B..J (A is the account)")
+            parts = list(mapping.values())
+            if len(parts) != len(set(parts)):
+                raise ValueError(f"company {company}: two Basware fields map to the same code part")
+        return value
+
+    @model_validator(mode="after")
+    def _dimensions_for_known_companies(self) -> TenantConfig:
+        unknown = set(self.dimensions) - set(self.companies.values())
+        if unknown:
+            raise ValueError(f"dimensions given for IFS companies not in companies: {', '.join(sorted(unknown))}")
+        return self
+
+    def ifs_company(self, basware_company_code: str) -> str | None:
+        return self.companies.get(basware_company_code)
+
+
+class ConnectorConfig(_Strict):
+    regions: dict[str, str] = {}
+    tenants: list[TenantConfig] = []
+
+    def region_map(self) -> dict[str, str]:
+        return {**DEFAULT_REGIONS, **self.regions}
+
+    def tenant(self, tenant_id: str) -> TenantConfig:
+        for tenant in self.tenants:
+            if tenant.tenant_id == tenant_id:
+                return tenant
+        known = ", ".join(t.tenant_id for t in self.tenants) or "none"
+        raise ConfigError(f"no tenant {tenant_id!r} in the configuration (tenants: {known})")
+
+    @model_validator(mode="after")
+    def _unique_and_known_regions(self) -> ConnectorConfig:
+        ids = [t.tenant_id for t in self.tenants]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"tenant ids must be unique: {', '.join(sorted(dupes))}")
+        regions = self.region_map()
+        for tenant in self.tenants:
+            if tenant.basware_region not in regions:
+                raise ValueError(f"tenant {tenant.tenant_id!r}: unknown Basware region "
+                                 f"{tenant.basware_region!r} (known: {', '.join(sorted(regions))})")
+        return self
+
+
+def validate_region_host(region: str, base_url: str, regions: dict[str, str]) -> None:
+    """Refuse a Basware base URL whose host does not belong to the tenant's region."""
+    if region not in regions:
+        raise ConfigError(f"unknown Basware region {region!r} (known: {', '.join(sorted(regions))})")
+    expected, given = urlsplit(regions[region]), urlsplit(base_url)
+    same_host = (expected.scheme, expected.hostname) == (given.scheme, given.hostname)
+    # A region URL without a port accepts any port (the sandbox picks free ports).
+    same_port = expected.port is None or expected.port == given.port
+    if not (same_host and same_port):
+        raise ConfigError(f"Basware host {base_url!r} does not belong to region {region!r} "
+                          f"(expected {regions[region]!r})")
+
+
+def _describe(error: ValidationError, data: dict[str, Any]) -> str:
+    lines = []
+    tenants = data.get("tenants") if isinstance(data, dict) else None
+    for item in error.errors():
+        loc = list(item["loc"])
+        where = "top level"
+        if len(loc) >= 2 and loc[0] == "tenants" and isinstance(loc[1], int):
+            raw = tenants[loc[1]] if isinstance(tenants, list) and loc[1] < len(tenants) else {}
+            name = raw.get("tenant_id", f"#{loc[1] + 1}") if isinstance(raw, dict) else f"#{loc[1] + 1}"
+            field = ".".join(str(p) for p in loc[2:]) or "(tenant)"
+            where = f"tenant {name!r}, field {field}"
+        elif loc:
+            where = f"field {'.'.join(str(p) for p in loc)}"
+        lines.append(f"{where}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> ConnectorConfig:
+    """Load and validate the tenants file (argument, then $ML_CONNECTOR_TENANTS, then the bundled demo)."""
+    source = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read tenant configuration: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with 'tenants', got {type(data).__name__}")
+    try:
+        return ConnectorConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc, data)}") from None
