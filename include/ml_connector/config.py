@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_ENV = "ML_CONNECTOR_TENANTS"
-DEFAULT_CONFIG = Path(__file__).parent / "config" / "tenants.yaml"
+DEFAULT_CONFIG = Path(__file__).parent / "demo_tenants.yaml"
 
 # Confirmed public hosts only; other regions (US, AU, CA) are added in the tenants file once known.
 DEFAULT_REGIONS: dict[str, str] = {
