@@ -1,0 +1,83 @@
+"""Turn a classified outcome into the matching exception of our hierarchy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import requests
+
+from ml_connector.http import errors
+from ml_connector.http.classify import Action, never_reached_server
+from ml_connector.http.error_body import parse_error_body
+from ml_connector.http.redact import redact
+from ml_connector.http.retry import parse_retry_after
+from ml_connector.http.urls import path_of
+
+_FAIL_BY_STATUS: Mapping[int, type[errors.MlConnectorError]] = {
+    401: errors.AuthenticationError,
+    403: errors.PermissionDeniedError,
+    404: errors.NotFoundError,
+    428: errors.PreconditionRequiredError,
+}
+
+# Error codes whose meaning beats the status (IFS sends ODP_MISSING_PRECONDITION with a 4xx).
+DEFAULT_CODE_ERRORS: Mapping[str, type[errors.MlConnectorError]] = {
+    "ODP_MISSING_PRECONDITION": errors.PreconditionRequiredError,
+    "ACCESS_TOKEN_VALIDATION_ERROR": errors.AuthenticationError,
+    "CREDENTIAL_VALIDATION_ERROR": errors.AuthenticationError,
+}
+
+
+def error_for_response(
+    action: Action,
+    response: requests.Response,
+    *,
+    replay_safe: bool = True,
+    record_id: str | None = None,
+    client_request_id: str | None = None,
+    code_errors: Mapping[str, type[errors.MlConnectorError]] = DEFAULT_CODE_ERRORS,
+) -> errors.MlConnectorError:
+    ctx = {"client_request_id": client_request_id}
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if action in (Action.RETRY, Action.RATE_LIMITED):
+        if not replay_safe and not never_reached_server(response):
+            return errors.OutcomeUnknownError.from_response(
+                response, f"HTTP {response.status_code} on a request that must not be resent", **ctx
+            )
+        cls = errors.RateLimitedError if action is Action.RATE_LIMITED else errors.TransientError
+        return cls.from_response(response, retry_after=retry_after, **ctx)
+    if action is Action.CONFLICT:
+        return errors.ConflictError.from_response(response, "entity changed since it was read", **ctx)
+    by_code = _by_code(response, code_errors)
+    if by_code is not None:
+        return by_code.from_response(response, **ctx)
+    if action is Action.SKIP:
+        return errors.ValidationError.from_response(response, record_id=record_id, **ctx)
+    return _FAIL_BY_STATUS.get(response.status_code, errors.FatalError).from_response(response, **ctx)
+
+
+def error_for_exception(
+    action: Action,
+    exc: BaseException,
+    *,
+    method: str,
+    url: str,
+    replay_safe: bool = True,
+    client_request_id: str | None = None,
+) -> errors.MlConnectorError:
+    what = f"{type(exc).__name__}: {redact(exc)}"
+    ctx = {"method": method, "path": path_of(url), "client_request_id": client_request_id}
+    if action in (Action.RETRY, Action.RATE_LIMITED):
+        if not replay_safe and not never_reached_server(exc):
+            return errors.OutcomeUnknownError(f"request may have reached the server: {what}", **ctx)
+        return errors.TransientError(what, **ctx)
+    return errors.FatalError(what, **ctx)
+
+
+def _by_code(
+    response: requests.Response, code_errors: Mapping[str, type[errors.MlConnectorError]]
+) -> type[errors.MlConnectorError] | None:
+    if not code_errors:
+        return None
+    code = parse_error_body(response).code
+    return code_errors.get(code) if code else None

@@ -1,0 +1,252 @@
+"""OAuth2 client-credentials tokens: one manager per credential set, shared by every request.
+
+The manager refreshes ahead of expiry (IFS tokens live 180 s) and lets only one thread fetch at a
+time: threads that queue behind a refresh reuse its result, or its failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from pydantic import SecretStr
+
+from ml_connector.http import errors
+from ml_connector.http.classify import Action, classify
+from ml_connector.http.raising import error_for_exception, error_for_response
+from ml_connector.http.redact import register_secret
+from ml_connector.http.retry import RetryPolicy
+from ml_connector.http.urls import join, path_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    access_token: SecretStr
+    expires_in: float
+    token_type: str = "Bearer"
+
+
+TokenSource = Callable[[], TokenGrant]
+
+
+@dataclass(frozen=True)
+class _Held:
+    value: SecretStr
+    refresh_at: float
+    expires_at: float
+
+
+class TokenManager:
+    """Thread-safe, single-flight holder of one bearer token."""
+
+    def __init__(
+        self,
+        source: TokenSource,
+        *,
+        min_margin: float = 10.0,
+        margin_fraction: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "oauth2",
+    ) -> None:
+        self._source = source
+        self._min_margin = min_margin
+        self._margin_fraction = margin_fraction
+        self._clock = clock
+        self.name = name
+        self.token_requests = 0  # every call to the token endpoint, for tests and metrics
+        self._lock = threading.Lock()
+        self._held: _Held | None = None
+        self._failures = 0
+        self._last_error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenManager(name={self.name!r}, token_requests={self.token_requests})"
+
+    def margin_for(self, lifetime: float) -> float:
+        """Refresh this long before expiry; never more than half the lifetime, or we'd always refresh."""
+        return min(max(self._min_margin, self._margin_fraction * lifetime), lifetime / 2)
+
+    def get_token(self) -> str:
+        held = self._held
+        if held is not None and self._clock() < held.refresh_at:
+            return held.value.get_secret_value()
+        failures_seen = self._failures
+        with self._lock:
+            held = self._held
+            if held is not None and self._clock() < held.refresh_at:
+                return held.value.get_secret_value()  # another thread refreshed while we waited
+            if self._failures != failures_seen and self._last_error is not None:
+                raise self._last_error  # the refresh we queued behind failed: don't hammer the IAM
+            return self._refresh()
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Drop the held token (after an unexpected 401); a no-op if `token` was already replaced."""
+        with self._lock:
+            held = self._held
+            if held is None:
+                return
+            if token is None or held.value.get_secret_value() == token:
+                log.info("Token for %s invalidated; the next request fetches a new one", self.name)
+                self._held = None
+
+    def _refresh(self) -> str:
+        self.token_requests += 1
+        try:
+            grant = self._source()
+        except BaseException as exc:
+            self._failures += 1
+            self._last_error = exc
+            raise
+        value = grant.access_token.get_secret_value()
+        register_secret(value, pinned=False)
+        now = self._clock()
+        lifetime = max(float(grant.expires_in), 1.0)
+        self._held = _Held(grant.access_token, now + lifetime - self.margin_for(lifetime), now + lifetime)
+        self._last_error = None
+        log.info("Obtained token for %s (lifetime %.0fs)", self.name, lifetime)
+        return value
+
+
+_SHARED: dict[tuple[str, ...], TokenManager] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_token_manager(key: tuple[str, ...], factory: Callable[[], TokenManager]) -> TokenManager:
+    """One manager per credential set per process, so every client of a tenant shares one token.
+
+    Put a digest of the secret in `key` (see `credential_key`) so a rotated secret gets a new manager.
+    """
+    with _SHARED_LOCK:
+        manager = _SHARED.get(key)
+        if manager is None:
+            manager = _SHARED[key] = factory()
+        return manager
+
+
+def credential_key(
+    token_url: str, client_id: str, secret: str | SecretStr, scope: str = ""
+) -> tuple[str, ...]:
+    raw = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    return (token_url, client_id, scope, hashlib.sha256(raw.encode()).hexdigest())
+
+
+class _FormTokenSource:
+    """POST a client-credentials form and parse the JSON answer; shared by both token styles."""
+
+    url: str
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str | SecretStr,
+        *,
+        session: requests.Session | None = None,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.client_id = client_id
+        secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
+        self.client_secret = secret
+        register_secret(self.client_secret.get_secret_value())
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.url!r}, client_id={self.client_id!r})"
+
+    def _form(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _auth(self) -> tuple[str, str] | None:
+        return None
+
+    def __call__(self) -> TokenGrant:
+        return self._retry.retrying()(self._attempt)
+
+    def _attempt(self) -> TokenGrant:
+        try:
+            resp = self._session.post(
+                self.url,
+                data=self._form(),
+                auth=self._auth(),
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise error_for_exception(classify(exc), exc, method="POST", url=self.url) from None
+        action = classify(resp, {400: Action.FAIL, 401: Action.FAIL})
+        if action is not Action.SUCCESS or resp.status_code != 200:
+            err = error_for_response(action, resp)
+            if isinstance(err, errors.TransientError):
+                raise err
+            raise errors.AuthenticationError.from_response(
+                resp, f"token request refused for {self.client_id}"
+            )
+        return _parse_grant(resp, self.url)
+
+
+def _parse_grant(resp: requests.Response, url: str) -> TokenGrant:
+    # Never echo the body here: a successful token response *is* the secret.
+    try:
+        body: Any = resp.json()
+        token = body["access_token"]
+        expires_in = float(body.get("expires_in", 300))
+    except (ValueError, KeyError, TypeError):
+        raise errors.ProtocolError(
+            "token response without access_token/expires_in", status=resp.status_code, path=path_of(url)
+        ) from None
+    if not isinstance(token, str) or not token:
+        raise errors.ProtocolError("empty access_token", status=resp.status_code, path=path_of(url))
+    return TokenGrant(SecretStr(token), expires_in, str(body.get("token_type", "Bearer")))
+
+
+class BaswareTokenSource(_FormTokenSource):
+    """`POST {base}/v1/tokens`, HTTP Basic client_id:client_secret, form grant_type + scope."""
+
+    def __init__(
+        self, base_url: str, client_id: str, client_secret: str | SecretStr, scopes: Sequence[str] | str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(client_id, client_secret, **kwargs)
+        self.url = join(base_url, "/v1/tokens")
+        self.scope = scopes if isinstance(scopes, str) else " ".join(scopes)
+
+    def _form(self) -> dict[str, str]:
+        form = {"grant_type": "client_credentials"}
+        if self.scope:
+            form["scope"] = self.scope
+        return form
+
+    def _auth(self) -> tuple[str, str] | None:
+        return (self.client_id, self.client_secret.get_secret_value())
+
+
+class KeycloakTokenSource(_FormTokenSource):
+    """IFS IAM: `POST {host}/auth/realms/{realm}/protocol/openid-connect/token`, secret in the form."""
+
+    def __init__(
+        self, host: str, realm: str, client_id: str, client_secret: str | SecretStr,
+        *, scope: str = "openid microprofile-jwt", **kwargs: Any,
+    ) -> None:
+        super().__init__(client_id, client_secret, **kwargs)
+        self.url = join(host, f"/auth/realms/{quote(realm, safe='')}/protocol/openid-connect/token")
+        self.scope = scope
+
+    def _form(self) -> dict[str, str]:
+        return {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret.get_secret_value(),
+            "scope": self.scope,
+        }
