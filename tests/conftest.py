@@ -28,3 +28,26 @@ def _airflow_environment() -> None:
 
 
 _airflow_environment()
+
+
+import pytest  # noqa: E402  (after the environment is set)
+
+
+@pytest.fixture(scope="module")
+def sandbox():  # type: ignore[no-untyped-def]
+    """Both simulators with the default seed on free localhost ports, for one test module."""
+    from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+
+    with Sandbox(SandboxOptions(invoices=60, suppliers=80)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """This worker's Airflow metadata DB (SQLite), migrated once per test session."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
+                   env=os.environ.copy(), timeout=300)
+    return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]

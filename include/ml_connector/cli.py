@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+
+from ml_connector.config import ConfigError, load_config
+from ml_connector.connectivity import CheckResult
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -48,6 +53,42 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(json_output=args.json, invoices=args.invoices, seed=args.seed)
 
 
+def _secret(args: argparse.Namespace, env: str, label: str) -> str:
+    """Secrets come from the environment or a prompt, never from a flag (shell history, ps)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{label}: ")
+    raise ConfigError(f"{label} missing: set ${env}")
+
+
+def _print_checks(results: list[CheckResult]) -> int:
+    for result in results:
+        print(result.line())
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from ml_connector.airflow.connect import TenantCredentials, connect_tenant
+
+    config = load_config(args.config)
+    tenant = config.tenant(args.tenant)
+    creds = TenantCredentials(
+        basware_url=args.basware_url or "", basware_client_id=args.basware_client_id,
+        basware_client_secret=_secret(args, "MLC_BASWARE_CLIENT_SECRET", "Basware client secret"),
+        ifs_url=args.ifs_url, ifs_realm=args.ifs_realm, ifs_client_id=args.ifs_client_id,
+        ifs_client_secret=_secret(args, "MLC_IFS_CLIENT_SECRET", "IFS client secret"))
+    return _print_checks(connect_tenant(config, tenant, creds))
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ml_connector.airflow.connect import check_tenant
+
+    config = load_config(args.config)
+    return _print_checks(check_tenant(config, config.tenant(args.tenant)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ml-connector", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -70,6 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--invoices", type=int, default=200)
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(handler=_demo)
+
+    connect = sub.add_parser("connect", help="validate a tenant, store its two Airflow connections, ping both "
+                                             "systems (secrets from $MLC_BASWARE_CLIENT_SECRET and "
+                                             "$MLC_IFS_CLIENT_SECRET, or a prompt)")
+    connect.add_argument("--tenant", required=True)
+    connect.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
+    connect.add_argument("--basware-url", help="Basware base URL (default: the tenant region's URL)")
+    connect.add_argument("--basware-client-id", required=True)
+    connect.add_argument("--ifs-url", required=True, help="IFS Cloud URL, e.g. https://acme.ifs.cloud")
+    connect.add_argument("--ifs-realm", required=True, help="IAM realm (namespace)")
+    connect.add_argument("--ifs-client-id", required=True)
+    connect.set_defaults(handler=_connect)
+
+    check = sub.add_parser("check", help="ping both systems with a tenant's stored connections")
+    check.add_argument("--tenant", required=True)
+    check.add_argument("--config")
+    check.set_defaults(handler=_check)
     return parser
 
 
@@ -78,7 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

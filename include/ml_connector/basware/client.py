@@ -90,6 +90,12 @@ class BaswareClient:
     def close(self) -> None:
         self.api.close()
 
+    def __enter__(self) -> BaswareClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- accounting documents -------------------------------------------------------------------
 
     def iter_accounting_documents(

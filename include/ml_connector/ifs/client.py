@@ -92,6 +92,12 @@ class IfsClient:
     def close(self) -> None:
         self.api.close()
 
+    def __enter__(self) -> IfsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @staticmethod
     def path(
         projection: str, entity_set: str, keys: Keys | None = None, navigation: str | None = None

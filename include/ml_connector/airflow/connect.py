@@ -1,0 +1,100 @@
+"""`ml-connector connect` / `check`: store a tenant's two Airflow connections and ping both systems.
+
+These run as admin commands on the Airflow host (like `airflow connections add`), so they read and
+write connections through Airflow's metadata DB, where connection secrets are Fernet-encrypted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
+from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
+from ml_connector.connections import CONN_TYPE_BASWARE, CONN_TYPE_IFS, BaswareConnection, IfsConnection
+from ml_connector.connectivity import CheckResult, check_basware, check_ifs
+
+
+@dataclass
+class TenantCredentials:
+    basware_url: str
+    basware_client_id: str
+    basware_client_secret: str
+    ifs_url: str
+    ifs_realm: str
+    ifs_client_id: str
+    ifs_client_secret: str
+
+
+def _upsert_connection(conn_id: str, conn_type: str, host: str, login: str, password: str,
+                       extra: dict[str, str], description: str) -> None:
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        conn = session.query(Connection).filter(Connection.conn_id == conn_id).one_or_none()
+        if conn is None:
+            conn = Connection(conn_id=conn_id)
+            session.add(conn)
+        conn.conn_type = conn_type
+        conn.host = host
+        conn.login = login
+        conn.set_password(password)
+        conn.set_extra(json.dumps(extra))
+        conn.description = description
+
+
+def _read_connection(conn_id: str) -> object:
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        conn = session.query(Connection).filter(Connection.conn_id == conn_id).one_or_none()
+        if conn is None:
+            raise ConfigError(f"Airflow connection {conn_id!r} does not exist: run `ml-connector connect` first")
+        session.expunge(conn)
+        return conn
+
+
+def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantCredentials) -> list[CheckResult]:
+    """Validate, write both connections, then ping. Raises ConfigError before writing anything invalid."""
+    try:
+        basware = BaswareConnection(region=tenant.basware_region, base_url=creds.basware_url,
+                                    client_id=creds.basware_client_id,
+                                    client_secret=creds.basware_client_secret)
+        ifs = IfsConnection(host=creds.ifs_url, realm=creds.ifs_realm, client_id=creds.ifs_client_id,
+                            client_secret=creds.ifs_client_secret, companies=tuple(tenant.companies.values()))
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"tenant {tenant.tenant_id!r}: invalid connection settings: {fields}") from None
+    basware_url = basware.resolved_base_url(config.region_map())  # region check happens here
+    _upsert_connection(tenant.basware_conn_id, CONN_TYPE_BASWARE, basware_url, basware.client_id,
+                       creds.basware_client_secret, {"region": tenant.basware_region},
+                       f"Basware P2P for tenant {tenant.tenant_id}")
+    _upsert_connection(tenant.ifs_conn_id, CONN_TYPE_IFS, ifs.host, ifs.client_id, creds.ifs_client_secret,
+                       {"realm": ifs.realm, "projection_path": ifs.projection_path,
+                        "companies": ",".join(ifs.companies)},
+                       f"IFS Cloud for tenant {tenant.tenant_id}")
+    return check_tenant(config, tenant)
+
+
+def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckResult]:
+    results = []
+    try:
+        basware = BaswareHook.parse_connection(_read_connection(tenant.basware_conn_id))
+        if basware.region != tenant.basware_region:
+            raise ConfigError(f"connection {tenant.basware_conn_id!r} is for region {basware.region!r}, "
+                              f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
+        with basware.build_client(config.region_map()) as client:
+            results.append(check_basware(client))
+    except ConfigError as exc:
+        results.append(CheckResult("Basware", False, str(exc)))
+    try:
+        ifs = IfsCloudHook.parse_connection(_read_connection(tenant.ifs_conn_id))
+        with ifs.build_client() as client:
+            results.append(check_ifs(client, tenant.companies.values()))
+    except ConfigError as exc:
+        results.append(CheckResult("IFS Cloud", False, str(exc)))
+    return results

@@ -1,0 +1,131 @@
+"""Airflow hooks: turn an Airflow connection into a configured API client.
+
+Secrets live only in the connection (Fernet-encrypted in Airflow's metadata DB, or a secrets
+backend); the hooks parse it once into a typed model and hand back our client, not a raw session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.sdk import BaseHook
+from pydantic import ValidationError
+
+from ml_connector.basware.client import BaswareClient
+from ml_connector.config import DEFAULT_REGIONS, ConfigError, load_config
+from ml_connector.connections import (
+    CONN_TYPE_BASWARE,
+    CONN_TYPE_IFS,
+    BaswareConnection,
+    IfsConnection,
+    extra_value,
+)
+from ml_connector.connectivity import check_basware, check_ifs
+from ml_connector.ifs.client import IfsClient
+
+
+def _invalid(conn_id: str, exc: ValidationError) -> ConfigError:
+    fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return ConfigError(f"connection {conn_id!r} is incomplete or invalid: {fields}")
+
+
+def _regions() -> dict[str, str]:
+    """The region map of the tenants file; the built-in defaults when no file can be read."""
+    try:
+        return load_config().region_map()
+    except ConfigError:
+        return dict(DEFAULT_REGIONS)
+
+
+class BaswareHook(BaseHook):
+    conn_name_attr = "basware_conn_id"
+    default_conn_name = "basware_default"
+    conn_type = CONN_TYPE_BASWARE
+    hook_name = "Basware P2P"
+
+    def __init__(self, basware_conn_id: str = default_conn_name, regions: Mapping[str, str] | None = None,
+                 **client_kwargs: Any) -> None:
+        super().__init__()
+        self.basware_conn_id = basware_conn_id
+        self._regions = dict(regions) if regions is not None else None
+        self._client_kwargs = client_kwargs
+        self._client: BaswareClient | None = None
+
+    def settings(self) -> BaswareConnection:
+        return self.parse_connection(self.get_connection(self.basware_conn_id))
+
+    @classmethod
+    def parse_connection(cls, conn: Any) -> BaswareConnection:
+        """Any Airflow Connection (SDK or ORM model) -> typed settings, once."""
+        extra = conn.extra_dejson
+        fields = {
+            "region": extra_value(extra, cls.conn_type, "region") or "eu",
+            "base_url": conn.host or "",
+            "client_id": conn.login or "",
+            "client_secret": conn.password or "",
+            "scopes": extra_value(extra, cls.conn_type, "scopes") or None,
+            "request_id_header": extra_value(extra, cls.conn_type, "request_id_header") or None,
+        }
+        try:
+            return BaswareConnection(**{k: v for k, v in fields.items() if v is not None})
+        except ValidationError as exc:
+            raise _invalid(conn.conn_id, exc) from None
+
+    def get_conn(self) -> BaswareClient:
+        if self._client is None:
+            regions = self._regions if self._regions is not None else _regions()
+            self._client = self.settings().build_client(regions, **self._client_kwargs)
+        return self._client
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            result = check_basware(self.get_conn())
+        except ConfigError as exc:
+            return False, str(exc)
+        return result.ok, result.line()
+
+
+class IfsCloudHook(BaseHook):
+    conn_name_attr = "ifs_conn_id"
+    default_conn_name = "ifs_cloud_default"
+    conn_type = CONN_TYPE_IFS
+    hook_name = "IFS Cloud"
+
+    def __init__(self, ifs_conn_id: str = default_conn_name, **client_kwargs: Any) -> None:
+        super().__init__()
+        self.ifs_conn_id = ifs_conn_id
+        self._client_kwargs = client_kwargs
+        self._client: IfsClient | None = None
+
+    def settings(self) -> IfsConnection:
+        return self.parse_connection(self.get_connection(self.ifs_conn_id))
+
+    @classmethod
+    def parse_connection(cls, conn: Any) -> IfsConnection:
+        extra = conn.extra_dejson
+        fields = {
+            "host": conn.host or "",
+            "realm": extra_value(extra, cls.conn_type, "realm") or "",
+            "client_id": conn.login or "",
+            "client_secret": conn.password or "",
+            "projection_path": extra_value(extra, cls.conn_type, "projection_path") or None,
+            "companies": extra_value(extra, cls.conn_type, "companies") or None,
+        }
+        try:
+            return IfsConnection(**{k: v for k, v in fields.items() if v is not None})
+        except ValidationError as exc:
+            raise _invalid(conn.conn_id, exc) from None
+
+    def get_conn(self) -> IfsClient:
+        if self._client is None:
+            self._client = self.settings().build_client(**self._client_kwargs)
+        return self._client
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            settings = self.settings()
+            result = check_ifs(self.get_conn(), settings.companies)
+        except ConfigError as exc:
+            return False, str(exc)
+        return result.ok, result.line()

@@ -1,0 +1,76 @@
+""""Add your credentials and ping your real systems": one token plus one harmless read per system.
+
+Used by the hooks' Test connection button and by `ml-connector connect/check`. Reads only: never a
+POST, so pressing the button on a production tenant changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml_connector.basware.client import BaswareClient
+from ml_connector.http.errors import MlConnectorError
+from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.odata import F, Query
+
+
+@dataclass
+class CheckResult:
+    system: str
+    ok: bool
+    message: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def line(self) -> str:
+        timing = ", ".join(f"{step} {ms:.0f} ms" for step, ms in self.timings_ms.items())
+        return f"{'PASS' if self.ok else 'FAIL'} {self.system}: {self.message}" + (f" ({timing})" if timing else "")
+
+
+def _timed(timings: dict[str, float], step: str, call: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    try:
+        return call()
+    finally:
+        timings[step] = (time.perf_counter() - started) * 1000
+
+
+def check_basware(client: BaswareClient) -> CheckResult:
+    timings: dict[str, float] = {}
+    try:
+        _timed(timings, "token", client.tokens.get_token)
+        documents = client.iter_accounting_documents(page_size=1)
+        first = _timed(timings, "read", lambda: next(documents, None))
+        documents.close()
+    except MlConnectorError as exc:
+        return CheckResult("Basware", False, str(exc), timings)
+    seen = "documents are waiting for transfer" if first else "no documents waiting for transfer"
+    return CheckResult("Basware", True, f"token accepted, accountingDocuments readable ({seen})", timings)
+
+
+def check_ifs(client: IfsClient, companies: Iterable[str] = ()) -> CheckResult:
+    """Token, one `$top=1` read, and every configured company visible to the service user.
+
+    IFS answers an ungranted company with empty results, not an error, so this is checked explicitly.
+    """
+    timings: dict[str, float] = {}
+    wanted = list(companies)
+    company_set = client.entities.companies
+    try:
+        _timed(timings, "token", client.tokens.get_token)
+        _timed(timings, "read", lambda: list(client.iter_entities(
+            company_set.projection, company_set.entity_set, Query(top=1))))
+        visible = _timed(timings, "companies", lambda: {row["Company"] for row in client.iter_entities(
+            company_set.projection, company_set.entity_set,
+            Query(filter=F("Company").any_of(wanted), select=("Company",)))} if wanted else set())
+    except MlConnectorError as exc:
+        return CheckResult("IFS Cloud", False, str(exc), timings)
+    missing = [c for c in wanted if c not in visible]
+    if missing:
+        return CheckResult("IFS Cloud", False,
+                           f"companies {', '.join(missing)} are not visible to the service user: grant them "
+                           "in IFS (an ungranted company returns empty results, not an error)", timings)
+    return CheckResult("IFS Cloud", True, "token accepted, projections readable"
+                       + (f", companies {', '.join(wanted)} visible" if wanted else ""), timings)

@@ -1,0 +1,75 @@
+"""Every call the simulator received, with the client's request id and the x-amzn-RequestId it answered."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ml_connector.sandbox.faults import ADMIN_PREFIX
+
+RESPONSE_REQUEST_ID = "x-amzn-RequestId"
+
+
+class RequestLog:
+    def __init__(self, maxlen: int = 200_000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class RequestIdMiddleware:
+    """Outermost layer: gives every response an x-amzn-RequestId (faults too) and logs non-admin calls."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog, client_header: str) -> None:
+        self.app = app
+        self.log = log
+        self.client_header = client_header.lower().encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        headers = dict(scope.get("headers") or [])
+        entry: dict[str, Any] = {
+            "time": time.time(),
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "client_request_id": _text(headers.get(self.client_header)),
+            "request_id": request_id,
+            "authorization": b"authorization" in headers,
+            "status": None,
+        }
+        if not scope["path"].startswith(ADMIN_PREFIX):
+            self.log.add(entry)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = (RESPONSE_REQUEST_ID.encode(), request_id.encode())
+                message["headers"] = [*message.get("headers", []), extra]
+                entry["status"] = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
