@@ -1,0 +1,100 @@
+"""`ml-connector connect` / `check` as a user runs them: subprocess, real Airflow DB, the sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ml_connector.sandbox.runner import Sandbox
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ml_connector.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def _tenants_file(tmp_path: Path, tenant: str, region: str = "sandbox") -> Path:
+    path = tmp_path / "tenants.yaml"
+    path.write_text(f"""
+tenants:
+  - tenant_id: {tenant}
+    ifs_conn_id: mlc_{tenant}_ifs
+    basware_conn_id: mlc_{tenant}_basware
+    basware_region: {region}
+    companies: {{US10: "10", DE20: "20"}}
+""")
+    return path
+
+
+def _connect_args(sandbox: Sandbox, tenant: str, config: Path, basware_url: str | None = None) -> list[str]:
+    creds = sandbox.credentials()
+    return ["connect", "--tenant", tenant, "--config", str(config),
+            "--basware-url", basware_url or sandbox.basware_url,
+            "--basware-client-id", creds["basware"]["client_id"],
+            "--ifs-url", sandbox.ifs_url, "--ifs-realm", creds["ifs"]["realm"],
+            "--ifs-client-id", creds["ifs"]["client_id"]]
+
+
+def _secrets(sandbox: Sandbox) -> dict[str, str]:
+    creds = sandbox.credentials()
+    return {"MLC_BASWARE_CLIENT_SECRET": creds["basware"]["client_secret"],
+            "MLC_IFS_CLIENT_SECRET": creds["ifs"]["client_secret"]}
+
+
+def test_connect_stores_encrypted_connections_and_pings_both(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = _tenants_file(tmp_path, "acme")
+    secrets = _secrets(sandbox)
+    done = _run(_connect_args(sandbox, "acme", config), **secrets)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS Basware" in done.stdout and "PASS IFS Cloud" in done.stdout
+    assert "companies 10, 20 visible" in done.stdout
+    for secret in secrets.values():
+        assert secret not in done.stdout + done.stderr
+
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        stored = session.query(Connection).filter(Connection.conn_id == "mlc_acme_basware").one()
+        assert stored.is_encrypted, "the secret must be Fernet-encrypted in the metadata DB"
+        assert stored.password == secrets["MLC_BASWARE_CLIENT_SECRET"]
+        assert stored.conn_type == "basware"
+
+    checked = _run(["check", "--tenant", "acme", "--config", str(config)])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("PASS") == 2
+
+
+def test_connect_refuses_a_host_outside_the_region_before_writing(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = _tenants_file(tmp_path, "eutenant", region="eu")
+    done = _run(_connect_args(sandbox, "eutenant", config, basware_url=sandbox.basware_url), **_secrets(sandbox))
+    assert done.returncode == 2
+    assert f"Basware host '{sandbox.basware_url}' does not belong to region 'eu'" in done.stderr
+    checked = _run(["check", "--tenant", "eutenant", "--config", str(config)])
+    assert checked.returncode == 1
+    assert "does not exist" in checked.stdout
+
+
+def test_check_fails_clearly_with_a_revoked_secret(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = _tenants_file(tmp_path, "badsecret")
+    secrets = {**_secrets(sandbox), "MLC_IFS_CLIENT_SECRET": "not-the-right-secret-42"}
+    done = _run(_connect_args(sandbox, "badsecret", config), **secrets)
+    assert done.returncode == 1
+    assert "PASS Basware" in done.stdout
+    assert "FAIL IFS Cloud" in done.stdout
+    assert "not-the-right-secret-42" not in done.stdout + done.stderr
+
+
+def test_unknown_tenant_and_missing_secret_are_config_errors(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = _tenants_file(tmp_path, "acme")
+    done = _run(["check", "--tenant", "nobody", "--config", str(config)])
+    assert done.returncode == 2 and "no tenant 'nobody'" in done.stderr
+    env = {k: "" for k in ("MLC_BASWARE_CLIENT_SECRET", "MLC_IFS_CLIENT_SECRET")}
+    done = _run(_connect_args(sandbox, "acme", config), **env)
+    assert done.returncode == 2 and "MLC_BASWARE_CLIENT_SECRET" in done.stderr
