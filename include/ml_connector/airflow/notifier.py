@@ -1,0 +1,78 @@
+"""Failure alerts per tenant, through Airflow's notifier mechanism (used as on_failure_callback).
+
+The alert names the tenant, the DAG, the task and the reason. The reason passes through our
+redactor (client secrets, tokens, secret-shaped strings) so no secret leaves in an alert.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import requests
+from airflow.sdk import BaseHook
+from airflow.sdk.bases.notifier import BaseNotifier
+
+from ml_connector.http.redact import redact
+
+log = logging.getLogger(__name__)
+REASON_MAX = 1000
+
+
+def build_alert(tenant_id: str, context: Any) -> dict[str, Any]:
+    ti = context.get("ti") or context.get("task_instance")
+    exception = context.get("exception")
+    reason = redact(f"{type(exception).__name__}: {exception}") if exception else "task failed"
+    return {
+        "tenant": tenant_id,
+        "dag_id": getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "map_index": getattr(ti, "map_index", None),
+        "run_id": getattr(ti, "run_id", None) or context.get("run_id"),
+        "try_number": getattr(ti, "try_number", None),
+        "reason": reason[:REASON_MAX],
+    }
+
+
+class TenantFailureNotifier(BaseNotifier):
+    """Log the alert and send it to the tenant's targets: an HTTP webhook connection and/or e-mail."""
+
+    def __init__(self, tenant_id: str, webhook_conn_id: str | None = None, email: list[str] | None = None) -> None:
+        super().__init__()
+        self.tenant_id = tenant_id
+        self.webhook_conn_id = webhook_conn_id
+        self.email = list(email or [])
+
+    def notify(self, context: Any) -> None:
+        alert = build_alert(self.tenant_id, context)
+        log.error("ml-connector alert: tenant %s, %s.%s failed: %s", alert["tenant"], alert["dag_id"],
+                  alert["task_id"], alert["reason"])
+        if self.webhook_conn_id:
+            self._post_webhook(alert)
+        if self.email:
+            self._send_email(alert)
+
+    def _post_webhook(self, alert: dict[str, Any]) -> None:
+        conn = BaseHook.get_connection(self.webhook_conn_id)  # type: ignore[arg-type]
+        url = conn.host if "://" in (conn.host or "") else f"{conn.schema or 'https'}://{conn.host}"
+        if conn.port:
+            url = f"{url}:{conn.port}"
+        url = f"{url.rstrip('/')}/{(conn.extra_dejson.get('endpoint') or '').lstrip('/')}".rstrip("/")
+        try:
+            response = requests.post(url, data=json.dumps(alert), timeout=10,
+                                     headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            # An alert that cannot be delivered must not hide the failure it reports.
+            log.error("alert webhook %s failed: %s", self.webhook_conn_id, redact(exc))
+
+    def _send_email(self, alert: dict[str, Any]) -> None:
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        subject = f"[ml-connector] {alert['tenant']}: {alert['dag_id']}.{alert['task_id']} failed"
+        body = "<br>".join(f"{key}: {value}" for key, value in alert.items())
+        try:
+            SmtpNotifier(to=self.email, subject=subject, html_content=body).notify(self.context)
+        except Exception as exc:  # noqa: BLE001 - SMTP errors vary by server; the alert is already logged
+            log.error("alert e-mail to %s failed: %s", ", ".join(self.email), redact(exc))
