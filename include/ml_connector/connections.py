@@ -61,7 +61,8 @@ class BaswareConnection(BaseModel):
 
     def build_client(self, regions: Mapping[str, str] | None = None, **kwargs: Any) -> BaswareClient:
         base_url = self.resolved_base_url(regions)
-        source = BaswareTokenSource(base_url, self.client_id, self.client_secret, self.scopes)
+        source = BaswareTokenSource(base_url, self.client_id, self.client_secret, self.scopes,
+                                    request_id_header=self.request_id_header)
         tokens = shared_token_manager(
             credential_key(source.url, self.client_id, self.client_secret, self.scopes),
             lambda: TokenManager(source, name=f"basware:{self.client_id}"))

@@ -64,7 +64,8 @@ class BaswareClient:
         http = session or requests.Session()
         retry = retry or RetryPolicy()
         self.tokens = token_manager or TokenManager(
-            BaswareTokenSource(base_url, client_id, client_secret, scopes, session=http, retry=retry),
+            BaswareTokenSource(base_url, client_id, client_secret, scopes, session=http, retry=retry,
+                               request_id_header=request_id_header),
             name=f"basware:{client_id}",
         )
         self.max_request_bytes = max_request_bytes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import tenacity
 from ml_connector.http.errors import MlConnectorError, TransientError
 
 T = TypeVar("T")
+_DECIMAL_SECONDS = re.compile(r"\d+\.\d+")
 log = logging.getLogger(__name__)
 
 
@@ -81,6 +83,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     value = value.strip()
     if value.isdigit():
         return float(value)
+    if _DECIMAL_SECONDS.fullmatch(value):
+        return float(value)  # not RFC 9110, but some gateways (and our sandbox) send "0.5": honour it
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

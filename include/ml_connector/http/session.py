@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
+from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 
 from ml_connector.http import errors
@@ -38,7 +39,9 @@ class _TokenRejected(errors.AuthenticationError):
     def __init__(self, response: requests.Response) -> None:
         super().__init__("401 Unauthorized", status=401)
         self.response = response
-        self.token = bearer_token_of(response.request)
+        token = bearer_token_of(response.request)
+        # SecretStr: this object's vars() must not show the token (tracebacks, error reporters).
+        self.token = SecretStr(token) if token else None
 
 
 class ApiSession:
@@ -127,14 +130,16 @@ class ApiSession:
             return retrying(self._attempt, request, **opts)
         except _TokenRejected as first:
             assert self.tokens is not None  # _TokenRejected is raised only when we hold tokens
-            self.tokens.invalidate(first.token)
+            self.tokens.invalidate(first.token.get_secret_value() if first.token else None)
             log.warning("%s %s answered 401; token refreshed, trying once more", method, path_of(request.url))
         try:
             return retrying(self._attempt, request, **opts)
         except _TokenRejected as second:
-            raise errors.AuthenticationError.from_response(
-                second.response, f"{self.name}: 401 again after a token refresh; check the credentials"
-            ) from None
+            rejected = second
+        # Raised outside the handler so the error does not carry the internal one as its context.
+        raise errors.AuthenticationError.from_response(
+            rejected.response, f"{self.name}: 401 again after a token refresh; check the credentials"
+        )
 
     def _prepare(self, request: requests.Request, external: bool) -> requests.PreparedRequest:
         if external:

@@ -22,6 +22,7 @@ from ml_connector.http import errors
 from ml_connector.http.classify import Action, classify
 from ml_connector.http.raising import error_for_exception, error_for_response
 from ml_connector.http.redact import register_secret
+from ml_connector.http.request_ids import new_request_id
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.urls import join, path_of
 
@@ -152,8 +153,10 @@ class _FormTokenSource:
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = (5.0, 30.0),
         retry: RetryPolicy | None = None,
+        request_id_header: str | None = None,
     ) -> None:
         self.client_id = client_id
+        self.request_id_header = request_id_header
         secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
         self.client_secret = secret
         register_secret(self.client_secret.get_secret_value())
@@ -174,12 +177,15 @@ class _FormTokenSource:
         return self._retry.retrying()(self._attempt)
 
     def _attempt(self) -> TokenGrant:
+        headers = {"Accept": "application/json"}
+        if self.request_id_header:  # a fresh id per attempt, like every other call of the API
+            headers[self.request_id_header] = new_request_id()
         try:
             resp = self._session.post(
                 self.url,
                 data=self._form(),
                 auth=self._auth(),
-                headers={"Accept": "application/json"},
+                headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
             )
@@ -218,6 +224,7 @@ class BaswareTokenSource(_FormTokenSource):
         self, base_url: str, client_id: str, client_secret: str | SecretStr, scopes: Sequence[str] | str,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("request_id_header", "X-BW-REQUEST-ID")  # Basware wants one on every call
         super().__init__(client_id, client_secret, **kwargs)
         self.url = join(base_url, "/v1/tokens")
         self.scope = scopes if isinstance(scopes, str) else " ".join(scopes)

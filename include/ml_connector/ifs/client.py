@@ -221,10 +221,18 @@ class IfsClient:
             return entity, etag
         resp = self.api.send(
             "PATCH", self.path(projection, entity_set, keys), data=_encode(body),
-            headers={**JSON_HEADERS, "If-Match": _require_etag(etag, label)}, record_id=label,
+            headers={**JSON_HEADERS, "If-Match": _require_etag(etag, label),
+                     "Prefer": "return=representation"},
+            record_id=label,
         )
-        updated = _json_object(resp) if resp.content else {**entity, **body}
-        return updated, etag_of(updated if resp.content else None, resp)
+        if resp.content:
+            updated = _json_object(resp)
+            return updated, etag_of(updated, resp)
+        # 204 anyway: our merge, without the old row's ETag and version (they would be stale).
+        new_etag = etag_of(None, resp)
+        stale = ("@odata.etag", "objversion")
+        merged = {k: v for k, v in {**entity, **body}.items() if k.lower() not in stale}
+        return ({**merged, "@odata.etag": new_etag} if new_etag else merged), new_etag
 
     def _delete_once(self, projection: str, entity_set: str, keys: Keys, label: str) -> bool:
         try:

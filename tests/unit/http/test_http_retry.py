@@ -100,6 +100,7 @@ def test_every_retry_is_logged_with_request_details(
 def test_parse_retry_after() -> None:
     now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("0.5") == 0.5  # decimal seconds: lenient, as the sandbox sends them
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == 30.0
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now=now) == 0.0
     assert parse_retry_after("soon") is None
