@@ -155,6 +155,15 @@ class IfsClient:
         yield from self.iter_entities(projection, entity_set, query, client_paging=client_paging,
                                       page_size=page_size)
 
+    def iter_history(self, lu_name: str, since: datetime) -> Iterator[dict[str, Any]]:
+        """History-log entries of one logical unit written after `since`, oldest first, each with its
+        key columns parsed from IFS's keyref (`COMPANY=10^INVOICE_ID=1^`) under "key"."""
+        log_set = self.entities.history_log
+        column = log_set.modified_column or "TimeStamp"
+        query = Query(filter=F("LuName").eq(lu_name), orderby=(column, "LogId"))
+        for entry in self.iter_modified_since(log_set.projection, log_set.entity_set, column, since, query):
+            yield {**entry, "key": parse_keyref(str(entry.get("Keys") or ""))}
+
     def get_entity(
         self, projection: str, entity_set: str, keys: Keys, *, select: tuple[str, ...] = ()
     ) -> tuple[dict[str, Any], str | None]:
@@ -286,3 +295,9 @@ def _json_default(value: Any) -> Any:
 
 def _encode(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, default=_json_default, ensure_ascii=False).encode("utf-8")
+
+
+def parse_keyref(keyref: str) -> dict[str, str]:
+    """IFS keyref `COMPANY=10^INVOICE_ID=1^` -> {"COMPANY": "10", "INVOICE_ID": "1"}."""
+    pairs = (part.split("=", 1) for part in keyref.split("^") if "=" in part)
+    return {name: value for name, value in pairs}

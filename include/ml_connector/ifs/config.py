@@ -41,3 +41,7 @@ class IfsEntities(BaseModel):
     code_part_values: EntitySetConfig = Field(default_factory=lambda: EntitySetConfig(
         projection="CodePartValuesHandling", entity_set="CodePartValueSet",
         keys=("Company", "CodePart", "CodePartValue"), modified_column="ModifiedDate"))
+    # For entities without a modified-date column: IFS logs every write by logical unit (LuName).
+    history_log: EntitySetConfig = Field(default_factory=lambda: EntitySetConfig(
+        projection="HistoryLogHandling", entity_set="HistoryLogOverviewSet", keys=("LogId",),
+        modified_column="TimeStamp"))

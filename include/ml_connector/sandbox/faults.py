@@ -26,10 +26,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 System = Literal["basware", "ifs", "*"]
 
 # Faults the middleware applies on its own.
-TRANSPORT_KINDS = ("status", "slow", "timeout", "drop")
+TRANSPORT_KINDS = ("status", "status_after", "slow", "timeout", "drop")
 # Faults the simulators ask for where they apply.
 DOMAIN_KINDS = ("expire_token", "revoke_tokens", "concurrent_write", "duplicate_webhook", "out_of_order_webhook")
-FaultKind = Literal["status", "slow", "timeout", "drop", "expire_token", "revoke_tokens",
+FaultKind = Literal["status", "status_after", "slow", "timeout", "drop", "expire_token", "revoke_tokens",
                     "concurrent_write", "duplicate_webhook", "out_of_order_webhook"]
 
 ADMIN_PREFIX = "/_sandbox"
@@ -182,6 +182,14 @@ class FaultMiddleware:
             # slow: answer late; timeout: hold the request long enough for the client to give up.
             await asyncio.sleep(rule.delay or (30.0 if rule.kind == "timeout" else 1.0))
             await self.app(scope, receive, send)
+        elif rule.kind == "status_after":
+            # The request is applied, then its answer is lost behind a gateway error (e.g. 504):
+            # the client cannot know that its POST went through.
+            async def discard(message: Message) -> None:
+                pass
+
+            await self.app(scope, receive, discard)
+            await _send_status(send, rule, self.system)
         elif rule.kind == "drop":
             # Headers go out, then the connection is closed with no body: the client sees a broken response.
             await send({"type": "http.response.start", "status": 200,

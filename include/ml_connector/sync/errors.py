@@ -1,0 +1,44 @@
+"""What the invoice flow raises or records, beyond the clients' own hierarchy (http/errors.py)."""
+
+from __future__ import annotations
+
+from ml_connector.http.errors import FatalError, RecordError, RetriableError
+
+RECORD_TYPE = "invoice"  # quarantine record_type of the invoice flow
+
+
+class Reason:
+    """Quarantine reason codes: short, stable, shown in `ml-connector quarantine list`."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_COMPANY = "unknown_company"
+    UNKNOWN_ACCOUNT = "unknown_account"
+    INVALID_DIMENSION = "invalid_dimension"
+    UNBALANCED = "unbalanced"
+    UNKNOWN_SUPPLIER = "unknown_supplier"
+    DUPLICATE_PROPOSAL = "duplicate_proposal"
+    REJECTED_BY_IFS = "rejected_by_ifs"
+
+
+class UnknownSupplier(RecordError):
+    """The invoice's supplier exists neither in IFS nor as a Basware vendor."""
+
+
+class DuplicateProposals(RecordError):
+    """IFS already holds more than one proposal for this Basware invoice; we must not add a third."""
+
+
+class CreateOutcomeUnknown(RetriableError):
+    """A create may or may not have reached IFS and the re-lookup did not find it (yet).
+
+    Not resent in this run: a request still in flight could land after a resend. The next run
+    looks the record up first, as always.
+    """
+
+
+class ProposalOutcomeUnknown(CreateOutcomeUnknown):
+    """CreateOutcomeUnknown for a posting proposal or one of its rows."""
+
+
+class ControlTotalMismatch(FatalError):
+    """What Basware sent and what IFS holds differ for a company: the run fails loudly."""

@@ -1,0 +1,54 @@
+"""Finalize task: control totals, then the watermark and the run record in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ml_connector.config import TenantConfig
+from ml_connector.ifs.client import IfsClient
+from ml_connector.state import StateStore
+from ml_connector.sync.errors import ControlTotalMismatch
+from ml_connector.sync.flow import COUNT_KEYS
+from ml_connector.sync.totals import control_totals, describe_mismatch
+from ml_connector.sync.values import iso
+from ml_connector.sync.window import STREAM, Window, watermark_target
+
+log = logging.getLogger(__name__)
+
+
+def merge_counts(extracted: Mapping[str, Any], results: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts = {k: int(v) for k, v in (extracted.get("counts") or {}).items()}
+    results = [r for r in results if r]  # an XCom sequence of mapped results, read once
+    for key in ("invoices", *COUNT_KEYS):
+        counts[key] = sum(int(r.get(key, 0)) for r in results)
+    return counts
+
+
+def finalize(
+    *, ifs: IfsClient, store: StateStore, tenant: TenantConfig, run_id: str, extracted: Mapping[str, Any],
+    results: Sequence[Mapping[str, Any]] = (), stream: str = STREAM,
+) -> dict[str, Any]:
+    """Raises ControlTotalMismatch (after recording the run as failed) when IFS and Basware differ."""
+    tenant_id = tenant.tenant_id
+    counts = merge_counts(extracted, results)
+    totals = control_totals(ifs, store, tenant_id, run_id)
+    bad = [t for t in totals if not t["match"]]
+    if bad:
+        store.finish_run(tenant_id, run_id, "failed", counts=counts, control_totals=totals)
+        raise ControlTotalMismatch(describe_mismatch(tenant_id, run_id, bad))
+    window = Window.from_dict(dict(extracted["window"]))
+    target, why = watermark_target(store, tenant_id, window, stream)
+    state = "success" if not (counts.get("deferred") or counts.get("failed")) else "partial"
+    with store.transaction() as tx:  # the watermark moves with the run record that justifies it
+        moved = target is not None and tx.advance_watermark(tenant_id, stream, target, run_id=run_id)
+        tx.finish_run(tenant_id, run_id, state, counts=counts, control_totals=totals)
+    if target is not None and not moved:
+        why = "watermark already at or past this window"
+    after = store.get_watermark(tenant_id, stream)
+    log.info("Tenant %s run %s %s: %s; watermark %s (%s)", tenant_id, run_id, state, counts,
+             iso(after), why)
+    return {"tenant": tenant_id, "run_id": run_id, "state": state, "counts": counts, "control_totals": totals,
+            "watermark": {"before": iso(window.watermark_before), "after": iso(after), "moved": bool(moved),
+                          "reason": why}}

@@ -1,0 +1,182 @@
+"""One IFS posting proposal per Basware invoice: look it up by ExternalRef, then create or reconcile.
+
+The lookup, not the ledger, is what makes a crash between "created in IFS" and "recorded in the
+ledger" safe: the rerun finds the proposal and only compares. IFS itself allows two proposals with
+the same ExternalRef, so when it already holds two we stop rather than add a third.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from ml_connector.http.errors import OutcomeUnknownError
+from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.odata import F, Query
+from ml_connector.sync.errors import DuplicateProposals, ProposalOutcomeUnknown
+from ml_connector.sync.mapping import ProposalDraft
+from ml_connector.sync.values import decimal_or_none
+
+log = logging.getLogger(__name__)
+
+# Re-lookups after a create whose answer was lost: now, then after these pauses (seconds).
+DEFAULT_SETTLE: tuple[float, ...] = (0.0, 1.0, 3.0)
+ROW_SYNC_ATTEMPTS = 3
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class ProposalKey:
+    keys: tuple[tuple[str, Any], ...]  # (("Company", "10"), ("InvoiceId", 5))
+
+    @classmethod
+    def of(cls, entity: Mapping[str, Any], names: Sequence[str]) -> ProposalKey:
+        return cls(tuple((n, entity[n]) for n in names))
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.keys)
+
+    @property
+    def ref(self) -> str:
+        """`10/5`: Company/InvoiceId, what the AP team sees in Basware as the voucher."""
+        return "/".join(str(v) for _, v in self.keys)
+
+
+class UpsertResult(NamedTuple):
+    key: ProposalKey
+    outcome: Outcome
+
+
+def find_proposals(ifs: IfsClient, company: str, external_ref: str) -> list[dict[str, Any]]:
+    cfg = ifs.entities.posting_proposals
+    query = Query(filter=F("Company").eq(company) & F("ExternalRef").eq(external_ref), orderby=cfg.keys)
+    return list(ifs.iter_entities(cfg.projection, cfg.entity_set, query))
+
+
+def upsert_proposal(
+    ifs: IfsClient, draft: ProposalDraft, *, settle: Sequence[float] = DEFAULT_SETTLE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> UpsertResult:
+    cfg = ifs.entities.posting_proposals
+    found = _single(find_proposals(ifs, draft.company, draft.invoice_id), draft)
+    if found is None:
+        entity = _create_header(ifs, draft, settle, sleep)
+        key = ProposalKey.of(entity, cfg.keys)
+        _sync_rows(ifs, key, draft.rows)
+        log.info("Created IFS proposal %s for Basware invoice %s", key.ref, draft.invoice_id)
+        return UpsertResult(key, Outcome.CREATED)
+    key = ProposalKey.of(found, cfg.keys)
+    changed = _update_header(ifs, key, draft, found)
+    changed = _sync_rows(ifs, key, draft.rows) or changed
+    if changed:
+        log.info("Updated IFS proposal %s for Basware invoice %s", key.ref, draft.invoice_id)
+    return UpsertResult(key, Outcome.UPDATED if changed else Outcome.UNCHANGED)
+
+
+def _single(found: list[dict[str, Any]], draft: ProposalDraft) -> dict[str, Any] | None:
+    if len(found) > 1:
+        refs = ", ".join("/".join(str(p.get(k)) for k in ("Company", "InvoiceId")) for p in found)
+        raise DuplicateProposals(
+            f"IFS already holds {len(found)} proposals for this invoice ({refs}); remove the extra ones "
+            "in IFS, then replay", record_id=draft.invoice_id)
+    return found[0] if found else None
+
+
+def _create_header(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float],
+                   sleep: Callable[[float], None]) -> dict[str, Any]:
+    cfg = ifs.entities.posting_proposals
+    body = {k: v for k, v in {"Company": draft.company, **draft.header}.items() if v is not None}
+    try:
+        entity, _etag = ifs.create(cfg.projection, cfg.entity_set, body)
+        return entity
+    except OutcomeUnknownError as exc:
+        log.warning("Creating the proposal for invoice %s may or may not have reached IFS (%s); looking it up",
+                    draft.invoice_id, exc)
+    for pause in settle:
+        if pause:
+            sleep(pause)
+        found = _single(find_proposals(ifs, draft.company, draft.invoice_id), draft)
+        if found is not None:
+            return found
+    raise ProposalOutcomeUnknown(
+        f"proposal create for invoice {draft.invoice_id} got no answer and IFS does not show it; "
+        "left for the next run, which looks it up first")
+
+
+def _update_header(ifs: IfsClient, key: ProposalKey, draft: ProposalDraft, current: Mapping[str, Any]) -> bool:
+    desired = {k: v for k, v in draft.header.items() if v is not None}  # never clear a header field
+    if not differences(current, desired):
+        return False
+    cfg = ifs.entities.posting_proposals
+    ifs.update(cfg.projection, cfg.entity_set, key.as_dict(), _change_to(desired))
+    return True
+
+
+def _sync_rows(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Make the posting rows equal `rows`, matched by position (RowNo order); True if anything changed."""
+    changed = False
+    for attempt in range(1, ROW_SYNC_ATTEMPTS + 1):
+        try:
+            return _sync_rows_once(ifs, key, rows) or changed
+        except OutcomeUnknownError as exc:
+            # A row create may have landed: read the rows again and diff once more.
+            changed = True
+            log.warning("Row change on proposal %s got no answer (%s); re-reading rows (attempt %d)",
+                        key.ref, exc, attempt)
+    raise ProposalOutcomeUnknown(f"posting rows of proposal {key.ref} could not be confirmed; "
+                                 "left for the next run")
+
+
+def _sync_rows_once(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any]]) -> bool:
+    cfg = ifs.entities.posting_proposals
+    existing = sorted(ifs.iter_entities(cfg.projection, cfg.entity_set, keys=key.as_dict(),
+                                        navigation=cfg.rows_navigation), key=lambda r: r.get("RowNo") or 0)
+    changed = False
+    for current, wanted in zip(existing, rows, strict=False):
+        if differences(current, wanted):
+            row_key = {k: current[k] for k in cfg.rows_keys}
+            ifs.update(cfg.projection, cfg.rows_entity_set, row_key, _change_to(wanted))
+            changed = True
+    for wanted in rows[len(existing):]:
+        ifs.create(cfg.projection, cfg.entity_set, {k: v for k, v in wanted.items() if v is not None},
+                   keys=key.as_dict(), navigation=cfg.rows_navigation)
+        changed = True
+    for surplus in existing[len(rows):]:
+        ifs.delete(cfg.projection, cfg.rows_entity_set, {k: surplus[k] for k in cfg.rows_keys})
+        changed = True
+    return changed
+
+
+def _change_to(desired: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """The change IfsClient.update applies; after a 412 it is diffed again against the fresh row."""
+    def change(current: dict[str, Any]) -> dict[str, Any] | None:
+        return differences(current, desired) or None
+
+    return change
+
+
+def differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The desired fields whose value IFS does not already hold (amounts compared as numbers)."""
+    return {k: v for k, v in desired.items() if not same(current.get(k), v)}
+
+
+def same(current: Any, desired: Any) -> bool:
+    if desired is None or desired == "":
+        return current is None or current == ""
+    if isinstance(desired, (Decimal, int, float)) and not isinstance(desired, bool):
+        have = decimal_or_none(current)
+        return have is not None and have == decimal_or_none(desired)
+    if isinstance(desired, date):
+        return isinstance(current, str) and current[:10] == desired.isoformat()
+    return current is not None and str(current).strip() == str(desired).strip()

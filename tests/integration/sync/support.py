@@ -1,0 +1,107 @@
+"""Helpers for the invoice-flow integration tests: both simulators, real clients, a real state store."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ml_connector.basware.client import BaswareClient
+from ml_connector.config import TenantConfig, load_config
+from ml_connector.http.retry import RetryPolicy
+from ml_connector.ifs.client import IfsClient
+from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from ml_connector.state import StateStore, Status
+from ml_connector.sync import invoices
+
+FAST = RetryPolicy(max_attempts=4, max_total_seconds=10.0, initial_wait=0.0, max_wait=0.0, jitter=0.0)
+SETTLE = (0.0,)
+
+
+def demo_tenant() -> TenantConfig:
+    return load_config().tenant("demo")  # the demo tenant's companies and code parts match the sandbox
+
+
+@dataclass
+class Env:
+    sb: Sandbox
+    basware: BaswareClient
+    ifs: IfsClient
+    store: StateStore
+    tenant: TenantConfig
+    staging: Path
+    runs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def tenant_id(self) -> str:
+        return self.tenant.tenant_id
+
+    def deps(self, **override: Any) -> dict[str, Any]:
+        return {"basware": self.basware, "ifs": self.ifs, "store": self.store, "tenant": self.tenant, **override}
+
+    def extract(self, run_id: str, **kw: Any) -> dict[str, Any]:
+        return invoices.extract(**self.deps(), run_id=run_id, staging=self.staging, batch_size=kw.pop("batch_size", 5),
+                                **kw)
+
+    def process(self, extracted: dict[str, Any], **override: Any) -> list[dict[str, Any]]:
+        run_id = extracted["run_id"]
+        return [invoices.process_batch(ref, **self.deps(**override), run_id=run_id, staging=self.staging,
+                                       settle=SETTLE) for ref in extracted["batches"]]
+
+    def finalize(self, extracted: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+        return invoices.finalize(ifs=self.ifs, store=self.store, tenant=self.tenant, run_id=extracted["run_id"],
+                                 extracted=extracted, results=results)
+
+    def run(self, **kw: Any) -> dict[str, Any]:
+        extracted = self.extract(f"run-{next(self.runs)}", **kw)
+        return self.finalize(extracted, self.process(extracted))
+
+    def replay(self, invoice_id: str | None = None) -> dict[str, Any]:
+        return invoices.replay(**self.deps(), run_id=f"replay-{next(self.runs)}", invoice_id=invoice_id,
+                               settle=SETTLE)
+
+    # -- what the systems hold ------------------------------------------------------------------------
+    def proposals(self) -> dict[str, dict[str, Any]]:
+        """Proposals by ExternalRef; fails on a duplicate."""
+        assert self.sb.ifs.duplicate_proposals() == {}
+        return {p["ExternalRef"]: p for p in self.sb.ifs.proposals()}
+
+    def document(self, invoice_id: str) -> dict[str, Any]:
+        return self.sb.basware.document_state(invoice_id)
+
+    def status(self, invoice_id: str) -> Status | None:
+        entry = self.store.get_invoice(self.tenant_id, invoice_id)
+        return entry.status if entry else None
+
+    def add_document(self, index: int = 900, **changes: Any) -> str:
+        """A new WaitingForTransfer document built from the seed, with `changes` applied."""
+        doc = self.sb.dataset.invoice(index)
+        doc["invoiceId"] = str(uuid.uuid4())
+        doc.update(changes)
+        return self.sb.basware.ctx.documents.add_documents([doc])[0]
+
+    def waiting(self) -> list[str]:
+        return [d["invoiceId"] for d in self.basware.iter_accounting_documents()]
+
+
+def make_env(tmp_path: Path, store_url: str | None = None, **options: Any) -> Iterator[Env]:
+    opts = SandboxOptions(**{"invoices": 12, "suppliers": 40, **options})
+    with Sandbox(opts) as sb:
+        creds = sb.credentials()
+        bw, ifs_creds = creds["basware"], creds["ifs"]
+        basware = BaswareClient(bw["base_url"], bw["client_id"], bw["client_secret"], retry=FAST)
+        ifs = IfsClient(sb.ifs_url, ifs_creds["realm"], ifs_creds["client_id"], ifs_creds["client_secret"],
+                        retry=FAST, conflict_retry=RetryPolicy.no_wait(5))
+        store = StateStore(store_url or f"sqlite:///{tmp_path / 'state.db'}")
+        store.migrate()
+        staging = tmp_path / "staging"
+        try:
+            yield Env(sb, basware, ifs, store, demo_tenant(), staging)
+        finally:
+            basware.close()
+            ifs.close()
+            store.dispose()
+            sb.basware.close()
