@@ -34,7 +34,7 @@ from ml_connector.state import LedgerEntry, StateStore, Status
 from ml_connector.sync import reporting
 from ml_connector.sync.catalog import Catalog
 from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, Reason, UnknownSupplier
-from ml_connector.sync.mapping import Rejection, label, map_document
+from ml_connector.sync.mapping import ProposalDraft, Rejection, label, map_document
 from ml_connector.sync.proposals import DEFAULT_SETTLE, upsert_proposal
 from ml_connector.sync.vendors import SupplierReconciler
 
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "reported", "failures_reported",
               "deferred", "skipped", "failed", "suppliers_created")
+# The invoice DAG's per-batch tasks, in order; each moves invoices between ledger statuses.
+STAGES = ("map_dimensions", "reconcile_vendors", "upsert_proposals", "report_back")
 # Only these Basware states can still be acknowledged or answered.
 OPEN_IN_BASWARE = ("WaitingForTransfer", "TransferInProgress")
 
@@ -63,11 +65,15 @@ class InvoiceFlow:
         self.d = deps
         self.tenant_id = deps.tenant.tenant_id
 
-    def run(self, invoice_id: str, document: Mapping[str, Any] | None = None) -> list[str]:
-        """Move one invoice as far as it can go now; returns what happened, as COUNT_KEYS."""
+    def run(self, invoice_id: str, document: Mapping[str, Any] | None = None, stage: str | None = None) -> list[str]:
+        """Move one invoice as far as it can go now (or through one of STAGES only); returns what
+        happened, as COUNT_KEYS."""
         events: list[str] = []
         try:
-            self._run(invoice_id, document, events)
+            if stage is None:
+                self._run(invoice_id, document, events)
+            else:
+                self._run_stage(stage, invoice_id, document, events)
         except (RetriableError, OutcomeUnknownError) as exc:
             # Still unfinished in the ledger: the next run resumes it (and the watermark waits).
             self._note(invoice_id, exc, "deferred")
@@ -118,8 +124,7 @@ class InvoiceFlow:
                 events.append("suppliers_created")
             result = upsert_proposal(d.ifs, draft, settle=d.settle)
         except (UnknownSupplier, DuplicateProposals, RecordError) as exc:
-            code = (Reason.UNKNOWN_SUPPLIER if isinstance(exc, UnknownSupplier) else
-                    Reason.DUPLICATE_PROPOSAL if isinstance(exc, DuplicateProposals) else Reason.REJECTED_BY_IFS)
+            code = _reason_code(exc)
             reason = f"{label(doc)}: {_why(exc)}"
             self._quarantine(entry, code, reason, doc, events)
             self._report_failure(entry, events, code, reason, label(doc))
@@ -128,6 +133,64 @@ class InvoiceFlow:
         d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref,
                         run_id=d.run_id)
         self._acknowledge_and_report(entry, result.key.ref, events)
+
+    # -- one stage at a time (the DAG's tasks) ---------------------------------------------------------
+    def _run_stage(self, stage: str, invoice_id: str, document: Mapping[str, Any] | None,
+                   events: list[str]) -> None:
+        """The flow cut at ledger statuses, so each DAG task does one step for a whole batch and its
+        retries repeat only that step. Rows in another status are left for the stage that owns it."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+        entry = self.d.store.get_invoice(self.tenant_id, invoice_id)
+        if entry is None:
+            log.warning("Invoice %s is not in the ledger of tenant %s; skipped", invoice_id, self.tenant_id)
+            return
+        if stage == "report_back":
+            if entry.status is Status.QUARANTINED:
+                self._report_failure(entry, events)
+            elif entry.status is Status.ACKNOWLEDGED:
+                self._report_success(entry, entry.ifs_invoice_key, events)
+            elif entry.status is Status.PROPOSAL_CREATED:
+                self._acknowledge_and_report(entry, entry.ifs_invoice_key, events)
+            return
+        if entry.status not in (Status.EXTRACTED, Status.MAPPED):
+            return
+        mapped = self._map(entry, document, events)
+        if mapped is None:
+            return
+        doc, draft = mapped
+        if stage == "map_dimensions":
+            return
+        try:
+            if stage == "reconcile_vendors":
+                if self.d.suppliers.ensure(draft.supplier_id, draft.company, invoice_id):
+                    events.append("suppliers_created")
+                return
+            result = upsert_proposal(self.d.ifs, draft, settle=self.d.settle)
+        except (UnknownSupplier, DuplicateProposals, RecordError) as exc:
+            self._quarantine(entry, _reason_code(exc), f"{label(doc)}: {_why(exc)}", doc, events)
+            return
+        events.append(result.outcome.value)
+        self.d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref,
+                             run_id=self.d.run_id)
+
+    def _map(self, entry: LedgerEntry, document: Mapping[str, Any] | None,
+             events: list[str]) -> tuple[Mapping[str, Any], ProposalDraft] | None:
+        """Map (again: it is deterministic for one catalog); a rejection is quarantined, not reported."""
+        doc = document if document is not None else self._fetch(entry.invoice_id)
+        if doc is None:
+            events.append("skipped")
+            return None
+        draft = map_document(doc, self.d.tenant, self.d.catalog)
+        if isinstance(draft, Rejection):
+            self._quarantine(entry, draft.reason_code, draft.reason, doc, events)
+            return None
+        if entry.status is Status.EXTRACTED and not self.d.store.advance(
+                self.tenant_id, entry.invoice_id, Status.MAPPED, ifs_company=draft.company, run_id=self.d.run_id):
+            log.info("Invoice %s was taken by another worker; skipped", entry.invoice_id)
+            events.append("skipped")
+            return None
+        return doc, draft
 
     # -- external steps ------------------------------------------------------------------------------
     def _acknowledge_and_report(self, entry: LedgerEntry, reference: str | None, events: list[str]) -> None:
@@ -187,6 +250,12 @@ class InvoiceFlow:
     def _note(self, invoice_id: str, exc: MlConnectorError, what: str) -> None:
         log.warning("Invoice %s %s: %s", invoice_id, what, exc)
         self.d.store.record_error(self.tenant_id, invoice_id, str(exc), run_id=self.d.run_id)
+
+
+def _reason_code(exc: RecordError) -> str:
+    if isinstance(exc, UnknownSupplier):
+        return Reason.UNKNOWN_SUPPLIER
+    return Reason.DUPLICATE_PROPOSAL if isinstance(exc, DuplicateProposals) else Reason.REJECTED_BY_IFS
 
 
 def _why(exc: MlConnectorError) -> str:

@@ -41,27 +41,33 @@ log = logging.getLogger(__name__)
 def process_batch(
     batch_ref: Mapping[str, Any], *, basware: BaswareClient, ifs: IfsClient, store: StateStore,
     tenant: TenantConfig, run_id: str, staging: StoragePath, settle: Sequence[float] = DEFAULT_SETTLE,
-    vendors: VendorDirectory | None = None,
+    vendors: VendorDirectory | None = None, stage: str | None = None,
 ) -> dict[str, Any]:
     """Every invoice of one staged batch, each on its own: one bad invoice never stops the others.
 
+    `stage` (one of flow.STAGES) does only that step for the batch; None runs every invoice to the end.
     A FatalError (credentials, permissions) ends the batch at once: all invoices would fail alike.
+    When `batch_ref` is a previous stage's result, its counts are carried forward.
     """
     batch = read_json(staging, batch_ref["ref"])
     catalog = Catalog.from_json(read_json(staging, batch["catalog"]))
     deps = flow_deps(basware=basware, ifs=ifs, store=store, tenant=tenant, run_id=run_id, catalog=catalog,
                      vendors=vendors, settle=settle)
     items = batch["items"]
+    prefetch = stage in (None, "reconcile_vendors")
     try:
-        deps.suppliers.prefetch(str(i["document"].get("supplierCode") or "") for i in items if i.get("document"))
+        if prefetch:
+            deps.suppliers.prefetch(str(i["document"].get("supplierCode") or "") for i in items
+                                    if i.get("document"))
     except RetriableError as exc:  # only an optimisation: ensure() checks one by one
         log.warning("Supplier prefetch failed (%s); checking suppliers one by one", exc)
     flow = InvoiceFlow(deps)
     counts: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
+    counts.update({k: int(batch_ref[k]) for k in COUNT_KEYS if k in batch_ref})
     for item in items:
         invoice_id = str(item["invoice_id"])
         try:
-            counts.update(flow.run(invoice_id, item.get("document")))
+            counts.update(flow.run(invoice_id, item.get("document"), stage))
         except FatalError:
             raise
         except Exception as exc:  # a bug hit by one invoice: logged with its traceback, the rest go on
@@ -69,7 +75,7 @@ def process_batch(
             store.record_error(tenant.tenant_id, invoice_id, f"{type(exc).__name__}: {exc}", run_id=run_id)
             counts["failed"] += 1
     log.info("Batch %s: %s", batch_ref["ref"], dict(counts))
-    return {"batch": batch_ref["ref"], "invoices": len(items), **counts}
+    return {"ref": batch_ref["ref"], "batch": batch_ref["ref"], "invoices": len(items), **counts}
 
 
 def list_quarantine(store: StateStore, tenant_id: str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from ml_connector.ifs.client import IfsClient
 from ml_connector.sandbox.runner import Sandbox, SandboxOptions
 from ml_connector.state import StateStore, Status
 from ml_connector.sync import invoices
+from ml_connector.sync.flow import STAGES
 
 FAST = RetryPolicy(max_attempts=4, max_total_seconds=10.0, initial_wait=0.0, max_wait=0.0, jitter=0.0)
 SETTLE = (0.0,)
@@ -50,6 +51,17 @@ class Env:
         run_id = extracted["run_id"]
         return [invoices.process_batch(ref, **self.deps(**override), run_id=run_id, staging=self.staging,
                                        settle=SETTLE) for ref in extracted["batches"]]
+
+    def process_staged(self, extracted: dict[str, Any]) -> list[dict[str, Any]]:
+        """As the DAG does: each batch through the stages one at a time, counts carried forward."""
+        results = []
+        for ref in extracted["batches"]:
+            result: dict[str, Any] = ref
+            for stage in STAGES:
+                result = invoices.process_batch(result, **self.deps(), run_id=extracted["run_id"],
+                                                staging=self.staging, settle=SETTLE, stage=stage)
+            results.append(result)
+        return results
 
     def finalize(self, extracted: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         return invoices.finalize(ifs=self.ifs, store=self.store, tenant=self.tenant, run_id=extracted["run_id"],

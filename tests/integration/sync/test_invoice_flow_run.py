@@ -56,6 +56,30 @@ def test_full_run_then_a_second_run_on_postgres(tmp_path: Path, pg_url: str) -> 
         envs.close()
 
 
+def test_stage_by_stage_processing_ends_like_the_whole_flow(tmp_path: Path) -> None:
+    envs = make_env(tmp_path, invoices=30, faults="invalid-data")
+    env = next(envs)
+    try:
+        waiting = env.waiting()
+        extracted = env.extract("staged-1")
+        results = env.process_staged(extracted)
+        done = env.finalize(extracted, results)
+        counts = done["counts"]
+        assert counts["created"] + counts["quarantined"] == len(waiting)
+        assert counts["quarantined"] > 0 and counts["created"] > 0
+        assert counts["reported"] == counts["created"]
+        assert counts["failures_reported"] == counts["quarantined"]
+        assert done["state"] == "success" and done["watermark"]["moved"]
+        for invoice_id in waiting:
+            state = env.document(invoice_id)["processingStatus"]
+            expected = Status.REPORTED if state == "Transferred" else Status.TRANSFER_FAILED_REPORTED
+            assert state in ("Transferred", "TransferFailed")
+            assert env.status(invoice_id) is expected
+        assert len(env.proposals()) == counts["created"]
+    finally:
+        envs.close()
+
+
 def test_rows_carry_each_companys_own_code_parts(env: Env) -> None:
     env.run()
     proposals = env.proposals()

@@ -1,0 +1,58 @@
+"""What a task of a tenant's DAG needs, built lazily from Airflow connections: clients, store, staging.
+
+Built per task process; the clients' token managers are shared per credential set in the process.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
+from ml_connector.airflow.state import state_store
+from ml_connector.basware.client import BaswareClient
+from ml_connector.config import TenantConfig
+from ml_connector.ifs.client import IfsClient
+from ml_connector.state import StateStore
+
+STAGING_ENV = "ML_CONNECTOR_STAGING"
+
+
+def staging_root() -> Any:
+    """Where extracted batches are staged: $ML_CONNECTOR_STAGING (a path or an object-storage URL such
+    as s3://bucket/prefix, shared by all workers) or a folder in AIRFLOW_HOME for one-machine setups."""
+    configured = os.environ.get(STAGING_ENV)
+    if configured and "://" in configured:
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(configured)
+    root = Path(configured or Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow") / "ml_connector_staging")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+class TenantRuntime:
+    def __init__(self, tenant: TenantConfig, regions: dict[str, str]) -> None:
+        self.tenant = tenant
+        self.regions = regions
+
+    @cached_property
+    def basware(self) -> BaswareClient:
+        return BaswareHook(self.tenant.basware_conn_id, regions=self.regions).get_conn()
+
+    @cached_property
+    def ifs(self) -> IfsClient:
+        return IfsCloudHook(self.tenant.ifs_conn_id).get_conn()
+
+    @cached_property
+    def store(self) -> StateStore:
+        return state_store()
+
+    @cached_property
+    def staging(self) -> Any:
+        return staging_root()
+
+    def clients(self) -> dict[str, Any]:
+        return {"basware": self.basware, "ifs": self.ifs, "store": self.store, "tenant": self.tenant}

@@ -1,0 +1,65 @@
+"""The demo tenant's invoice DAG run in real Airflow (`dag.test()`) against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ml_connector.config import load_config
+from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+# More than one staged batch (200 each), so the mapped task group really fans out.
+INVOICES = 450
+
+
+@pytest.fixture()
+def wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A sandbox with invalid documents mixed in, and the demo tenant's connections pointing at it."""
+    with Sandbox(SandboxOptions(invoices=INVOICES, suppliers=60, faults="invalid-data")) as sandbox:
+        creds = sandbox.credentials()
+        monkeypatch.setenv("AIRFLOW_CONN_MLC_DEMO_BASWARE", json.dumps({
+            "conn_type": "basware", "host": sandbox.basware_url, "login": creds["basware"]["client_id"],
+            "password": creds["basware"]["client_secret"], "extra": {"region": "sandbox"}}))
+        monkeypatch.setenv("AIRFLOW_CONN_MLC_DEMO_IFS", json.dumps({
+            "conn_type": "ifs_cloud", "host": sandbox.ifs_url, "login": creds["ifs"]["client_id"],
+            "password": creds["ifs"]["client_secret"], "extra": {"realm": creds["ifs"]["realm"]}}))
+        monkeypatch.setenv("AIRFLOW_CONN_ML_CONNECTOR_STATE", json.dumps({
+            "conn_type": "sqlite", "host": str(tmp_path / "state.db")}))
+        monkeypatch.setenv("ML_CONNECTOR_STAGING", str(tmp_path / "staging"))
+        yield sandbox
+
+
+def _invoice_dag():  # type: ignore[no-untyped-def]
+    from ml_connector.airflow.dag_factory import build_invoice_dag
+
+    config = load_config()
+    return build_invoice_dag(config.tenant("demo"), config.region_map(), retries=0)
+
+
+def test_dag_moves_every_invoice_once_and_a_second_run_creates_nothing(wired: Sandbox) -> None:
+    from airflow.utils.state import DagRunState
+
+    dag = _invoice_dag()
+    run = dag.test()
+    assert run.state == DagRunState.SUCCESS
+    proposals = wired.ifs.proposals()
+    assert wired.ifs.duplicate_proposals() == {}
+    invalid = [i for i in range(INVOICES) if "sandboxInvalidKind" in wired.dataset.invoice(i)]
+    assert invalid, "the seed must mix in invalid documents for this test to mean something"
+    assert len(proposals) == INVOICES - len(invalid)
+    for index in invalid:
+        state = wired.basware.document_state(wired.dataset.invoice_id(index))
+        assert state["processingStatus"] == "TransferFailed"
+
+    ti_ids = {ti.task_id for ti in run.get_task_instances()}
+    assert {"extract", "finalize", "process_batch.map_dimensions", "process_batch.reconcile_vendors",
+            "process_batch.upsert_proposals", "process_batch.report_back"} <= ti_ids
+
+    second = _invoice_dag().test()
+    assert second.state == DagRunState.SUCCESS
+    assert len(wired.ifs.proposals()) == INVOICES - len(invalid)
+    assert wired.ifs.duplicate_proposals() == {}
