@@ -94,14 +94,20 @@ class InvoiceFlow:
             events.append("skipped")
         elif entry.status in (Status.REPORTED, Status.TRANSFER_FAILED_REPORTED):
             events.append("skipped")
-        elif entry.status is Status.QUARANTINED:
+        elif not self._report_pending(entry, events):
+            self._map_and_upsert(entry, document, events)
+
+    def _report_pending(self, entry: LedgerEntry, events: list[str]) -> bool:
+        """Report an invoice whose outcome is decided but not yet told to Basware; False if none is."""
+        if entry.status is Status.QUARANTINED:
             self._report_failure(entry, events)
         elif entry.status is Status.ACKNOWLEDGED:
             self._report_success(entry, entry.ifs_invoice_key, events)
         elif entry.status is Status.PROPOSAL_CREATED:
             self._acknowledge_and_report(entry, entry.ifs_invoice_key, events)
         else:
-            self._map_and_upsert(entry, document, events)
+            return False
+        return True
 
     def _map_and_upsert(self, entry: LedgerEntry, document: Mapping[str, Any] | None, events: list[str]) -> None:
         d, invoice_id = self.d, entry.invoice_id
@@ -146,12 +152,7 @@ class InvoiceFlow:
             log.warning("Invoice %s is not in the ledger of tenant %s; skipped", invoice_id, self.tenant_id)
             return
         if stage == "report_back":
-            if entry.status is Status.QUARANTINED:
-                self._report_failure(entry, events)
-            elif entry.status is Status.ACKNOWLEDGED:
-                self._report_success(entry, entry.ifs_invoice_key, events)
-            elif entry.status is Status.PROPOSAL_CREATED:
-                self._acknowledge_and_report(entry, entry.ifs_invoice_key, events)
+            self._report_pending(entry, events)
             return
         if entry.status not in (Status.EXTRACTED, Status.MAPPED):
             return

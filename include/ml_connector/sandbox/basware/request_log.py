@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import deque
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ml_connector.sandbox.request_log import RequestLog
+
 from ml_connector.sandbox.faults import ADMIN_PREFIX
 
 RESPONSE_REQUEST_ID = "x-amzn-RequestId"
-
-
-class RequestLog:
-    def __init__(self, maxlen: int = 200_000) -> None:
-        self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
-
-    def add(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries.append(entry)
-
-    def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(e) for e in self._entries]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 class RequestIdMiddleware:

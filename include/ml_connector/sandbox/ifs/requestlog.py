@@ -6,34 +6,17 @@ The log lets tests prove what the connector sent, e.g. that it never used `If-Ma
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ml_connector.sandbox.request_log import RequestLog
+
 from ..faults import ADMIN_PREFIX
 
 REQUEST_ID_HEADER = "X-Request-Id"
-
-
-class RequestLog:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: list[dict[str, Any]] = []
-
-    def add(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries.append(entry)
-
-    def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(e) for e in self._entries]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 class RequestLogMiddleware:
