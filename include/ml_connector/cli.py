@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from ml_connector.config import ConfigError, load_config
 from ml_connector.connectivity import CheckResult
+from ml_connector.stdio import stdout_to_stderr
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -48,9 +50,32 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ml_connector.demo import run_demo
+    from ml_connector.demo.run import DemoOptions, run_demo
 
-    return run_demo(json_output=args.json, invoices=args.invoices, seed=args.seed)
+    return run_demo(DemoOptions(json_output=args.json, invoices=args.invoices, seed=args.seed, home=args.home,
+                                keep_state=args.keep_state))
+
+
+def _quarantine_list(args: argparse.Namespace) -> int:
+    from ml_connector.airflow.operations import quarantine_list
+    from ml_connector.reports import quarantine_table
+
+    tenant = load_config(args.config).tenant(args.tenant)
+    with stdout_to_stderr():
+        entries = quarantine_list(tenant)
+    print(json.dumps(entries, indent=2) if args.json else quarantine_table(tenant.tenant_id, entries))
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from ml_connector.airflow.operations import REPLAY_DONE, replay
+    from ml_connector.reports import replay_lines
+
+    config = load_config(args.config)
+    with stdout_to_stderr():
+        result = replay(config, config.tenant(args.tenant), None if args.all else args.invoice)
+    print(json.dumps(result, indent=2) if args.json else replay_lines(result))
+    return 0 if all(r["outcome"] in REPLAY_DONE for r in result["results"].values()) else 1
 
 
 def _secret(args: argparse.Namespace, env: str, label: str) -> str:
@@ -89,6 +114,18 @@ def _check(args: argparse.Namespace) -> int:
     return _print_checks(check_tenant(config, config.tenant(args.tenant)))
 
 
+def _subscribe(args: argparse.Namespace) -> int:
+    from ml_connector.airflow.subscribe import subscribe_tenant
+
+    config = load_config(args.config)
+    tenant = config.tenant(args.tenant)
+    done = subscribe_tenant(config, tenant, args.url)  # the secret is never printed
+    secret_note = "new webhook secret stored" if done.secret_created else "existing webhook secret used"
+    print(f"subscribed tenant {tenant.tenant_id}: subscription {done.subscription_id} "
+          f"({secret_note} in connection {tenant.basware_conn_id})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ml-connector", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -106,11 +143,38 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--ifs-page-limit", type=int, default=5000, help="IFS OData server page size")
     sim.set_defaults(handler=_simulate)
 
-    demo = sub.add_parser("demo", help="start the sandbox and run the connector against it")
+    from ml_connector.demo import DEMO_DESCRIPTION, DEMO_HOME
+
+    demo = sub.add_parser("demo", help="start the sandbox and run the demo tenant's invoice DAG in an "
+                                       "embedded Airflow", description=DEMO_DESCRIPTION,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
-    demo.add_argument("--invoices", type=int, default=200)
+    demo.add_argument("--invoices", type=int, default=200, help="approved invoices in the sandbox")
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--home", default=DEMO_HOME, help="the embedded Airflow's home (default: %(default)s)")
+    demo.add_argument("--keep-state", action="store_true",
+                      help="keep the state store of the previous demo instead of starting empty")
     demo.set_defaults(handler=_demo)
+
+    quarantine = sub.add_parser("quarantine", help="invoices that could not be mapped")
+    quarantine_sub = quarantine.add_subparsers(dest="action", required=True)
+    q_list = quarantine_sub.add_parser("list", help="a tenant's open quarantine entries, oldest first")
+    q_list.add_argument("--tenant", required=True)
+    q_list.add_argument("--config")
+    q_list.add_argument("--json", action="store_true")
+    q_list.set_defaults(handler=_quarantine_list, airflow=True)
+
+    replay_help = ("run quarantined invoices through the flow again once their mapping is fixed (and, if "
+                   "Basware shows them TransferFailed, once the AP team re-sent them); exits 1 unless every "
+                   "one was transferred")
+    replay = sub.add_parser("replay", help=replay_help, description=replay_help)
+    replay.add_argument("--tenant", required=True)
+    replay.add_argument("--config")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--invoice", help="a Basware invoice id")
+    which.add_argument("--all", action="store_true", help="every open quarantine entry of the tenant")
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(handler=_replay, airflow=True)
 
     connect = sub.add_parser("connect", help="validate a tenant, store its two Airflow connections, ping both "
                                              "systems (secrets from $MLC_BASWARE_CLIENT_SECRET and "
@@ -122,19 +186,31 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--ifs-url", required=True, help="IFS Cloud URL, e.g. https://acme.ifs.cloud")
     connect.add_argument("--ifs-realm", required=True, help="IAM realm (namespace)")
     connect.add_argument("--ifs-client-id", required=True)
-    connect.set_defaults(handler=_connect)
+    connect.set_defaults(handler=_connect, airflow=True)
 
     check = sub.add_parser("check", help="ping both systems with a tenant's stored connections")
     check.add_argument("--tenant", required=True)
     check.add_argument("--config")
-    check.set_defaults(handler=_check)
+    check.set_defaults(handler=_check, airflow=True)
+
+    subscribe = sub.add_parser("subscribe", help="subscribe Basware webhooks for a tenant to this Airflow's "
+                                                 "receiver (generates the tenant's webhook secret if missing)")
+    subscribe.add_argument("--tenant", required=True)
+    subscribe.add_argument("--url", required=True,
+                           help="https://<airflow-api-server>/ml-connector/webhooks/basware/<tenant>")
+    subscribe.add_argument("--config")
+    subscribe.set_defaults(handler=_subscribe, airflow=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "airflow", False):
+        # Importing Airflow sets up its own INFO logging on stdout; ours replaces it (force=True). The
+        # demo imports Airflow only after pointing it at its own home.
+        import airflow  # noqa: F401
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

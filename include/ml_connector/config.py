@@ -42,10 +42,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class WebhookConfig(_Strict):
+    """How Basware signs notifications. Header names and encoding are unverified against production
+    Basware, so they are settings; the timestamp header is checked only when present unless required."""
+
+    signature_header: str = Field(default="x-bwapi-signature-256", min_length=1)
+    timestamp_header: str = Field(default="x-bwapi-timestamp", min_length=1)
+    delivery_id_header: str = Field(default="x-bwapi-delivery-id", min_length=1)
+    tolerance_seconds: int = Field(default=300, ge=1)
+    require_timestamp: bool = False
+
+
 class TriggerConfig(_Strict):
     mode: Literal["poll", "webhook", "both"] = "poll"
     # Cron or preset; webhook-only tenants still get a slow safety poll (missed notifications).
     schedule: str = "*/15 * * * *"
+    webhook: WebhookConfig = WebhookConfig()
+
+    @property
+    def accepts_webhooks(self) -> bool:
+        return self.mode in ("webhook", "both")
 
 
 class AlertConfig(_Strict):

@@ -25,6 +25,8 @@ from ml_connector.ifs.client import IfsClient
 
 CONN_TYPE_BASWARE = "basware"
 CONN_TYPE_IFS = "ifs_cloud"
+# Extra of the Basware connection holding the webhook HMAC key (encrypted with the extras, masked in logs).
+WEBHOOK_SECRET_FIELD = "webhook_secret"
 
 
 def extra_value(extra: Mapping[str, Any], conn_type: str, name: str) -> Any:

@@ -28,8 +28,10 @@ class TenantCredentials:
     ifs_client_secret: str
 
 
-def _upsert_connection(conn_id: str, conn_type: str, host: str, login: str, password: str,
-                       extra: dict[str, str], description: str) -> None:
+def upsert_connection(conn_id: str, conn_type: str, host: str, login: str | None, password: str | None,
+                      extra: dict[str, str], description: str) -> None:
+    """Create or update a connection in Airflow's metadata DB (password and extra Fernet-encrypted);
+    extra keys not given here are kept."""
     from airflow.models import Connection
     from airflow.utils.session import create_session
 
@@ -38,11 +40,14 @@ def _upsert_connection(conn_id: str, conn_type: str, host: str, login: str, pass
         if conn is None:
             conn = Connection(conn_id=conn_id)
             session.add(conn)
+        # Keep extras this command does not manage (e.g. the webhook secret `subscribe` stored):
+        # re-running `connect` must not silently break webhook verification.
+        kept = conn.extra_dejson if conn.extra else {}
         conn.conn_type = conn_type
         conn.host = host
         conn.login = login
         conn.set_password(password)
-        conn.set_extra(json.dumps(extra))
+        conn.set_extra(json.dumps({**kept, **extra}))
         conn.description = description
 
 
@@ -70,13 +75,13 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
         fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"tenant {tenant.tenant_id!r}: invalid connection settings: {fields}") from None
     basware_url = basware.resolved_base_url(config.region_map())  # region check happens here
-    _upsert_connection(tenant.basware_conn_id, CONN_TYPE_BASWARE, basware_url, basware.client_id,
-                       creds.basware_client_secret, {"region": tenant.basware_region},
-                       f"Basware P2P for tenant {tenant.tenant_id}")
-    _upsert_connection(tenant.ifs_conn_id, CONN_TYPE_IFS, ifs.host, ifs.client_id, creds.ifs_client_secret,
-                       {"realm": ifs.realm, "projection_path": ifs.projection_path,
-                        "companies": ",".join(ifs.companies)},
-                       f"IFS Cloud for tenant {tenant.tenant_id}")
+    upsert_connection(tenant.basware_conn_id, CONN_TYPE_BASWARE, basware_url, basware.client_id,
+                      creds.basware_client_secret, {"region": tenant.basware_region},
+                      f"Basware P2P for tenant {tenant.tenant_id}")
+    upsert_connection(tenant.ifs_conn_id, CONN_TYPE_IFS, ifs.host, ifs.client_id, creds.ifs_client_secret,
+                      {"realm": ifs.realm, "projection_path": ifs.projection_path,
+                       "companies": ",".join(ifs.companies)},
+                      f"IFS Cloud for tenant {tenant.tenant_id}")
     return check_tenant(config, tenant)
 
 

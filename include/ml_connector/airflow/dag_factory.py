@@ -20,7 +20,16 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Param, XComArg, get_current_context, get_parsing_context, task, task_group
+from airflow.sdk import (
+    DAG,
+    CronDataIntervalTimetable,
+    Param,
+    XComArg,
+    get_current_context,
+    get_parsing_context,
+    task,
+    task_group,
+)
 
 from ml_connector.airflow.notifier import TenantFailureNotifier
 from ml_connector.airflow.runtime import TenantRuntime
@@ -54,6 +63,15 @@ def batch_results(pulled: Any) -> list[dict[str, Any]]:
     return [r for r in pulled if r]
 
 
+def with_lost_batches(results: list[dict[str, Any]], batches: Any) -> list[dict[str, Any]]:
+    """`results` plus a stand-in for each batch whose task failed and handed back nothing: its invoices
+    count as failed, so the run is recorded as partial and fails (instead of ending "success")."""
+    finished = {r.get("ref") for r in results}
+    lost = [{"ref": b["ref"], "invoices": int(b["count"]), "failed": int(b["count"])}
+            for b in batches or [] if b["ref"] not in finished]
+    return results + lost
+
+
 def invoice_dag_id(tenant_id: str) -> str:
     return f"mlc_{tenant_id}_invoices"
 
@@ -69,11 +87,26 @@ def run_window(context: Any) -> tuple[datetime, datetime] | None:
             raise ConfigError(f"window_end {end.isoformat()} must be after window_start {start.isoformat()}")
         return start, end
     dag_run = context.get("dag_run")
-    if dag_run is not None and str(getattr(dag_run, "run_type", "")).endswith("backfill"):
+    # run_type is a str Enum: str() gives "DagRunType.BACKFILL", its value "backfill".
+    if dag_run is not None and getattr(dag_run, "run_type", None) == "backfill":
         start, end = context.get("data_interval_start"), context.get("data_interval_end")
         if start is not None and end is not None:
+            if end <= start:  # read as a regular run, a backfill would quietly skip the window it was for
+                raise ConfigError(f"backfill run {context.get('run_id')} has an empty data interval "
+                                  f"({start.isoformat()}): the DAG needs a data-interval timetable")
             return start, end
     return None
+
+
+def invoice_schedule(expression: str) -> Any:
+    """A cron schedule with data intervals: each run, and so each backfill run, covers [previous tick,
+    its tick). Airflow 3 makes a plain cron string a CronTriggerTimetable, whose runs cover a single
+    instant, which leaves a backfill nothing to re-read."""
+    if expression in ("@once", "@continuous"):
+        return expression
+    timetable = CronDataIntervalTimetable(expression, timezone="UTC")
+    timetable.validate()  # here, inside the tenant's own try: Airflow checks it only when it bags the file
+    return timetable
 
 
 def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: int = 2) -> DAG:
@@ -84,7 +117,7 @@ def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries:
     with DAG(
         dag_id=invoice_dag_id(tenant.tenant_id),
         description=f"Basware approved invoices -> IFS posting proposals for tenant {tenant.tenant_id}",
-        schedule=tenant.trigger.schedule,
+        schedule=invoice_schedule(tenant.trigger.schedule),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -125,11 +158,11 @@ def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries:
             stage_outputs.append(result)
 
         @task(trigger_rule="all_done")
-        def finalize(summary: dict[str, Any], results: Any) -> dict[str, Any]:
+        def finalize(summary: dict[str, Any], results: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
             """Runs even when a batch failed: the run is recorded and the watermark stays put."""
             run_id = get_current_context()["run_id"]
             outcome = flow.finalize(ifs=runtime.ifs, store=runtime.store, tenant=tenant, run_id=run_id,
-                                    extracted=summary, results=batch_results(results))
+                                    extracted=summary, results=with_lost_batches(batch_results(results), batches))
             if outcome["state"] != "success":
                 raise IncompleteRun(tenant.tenant_id, outcome)
             return outcome
@@ -137,7 +170,7 @@ def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries:
         batches = extract()
         process_batch.expand(batch=batches)
         # Every batch's last-stage result (a mapped task group hands its tasks' outputs on by reference).
-        finalize(XComArg(batches.operator, key="summary"), stage_outputs[-1])
+        finalize(XComArg(batches.operator, key="summary"), stage_outputs[-1], batches)
     return dag
 
 

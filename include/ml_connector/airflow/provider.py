@@ -16,6 +16,12 @@ def _text(label: str, description: str, default: str | None = None) -> dict[str,
     return {"label": label, "description": description, "schema": schema}
 
 
+def _password(label: str, description: str) -> dict[str, Any]:
+    """A secret extra: the form masks it; Airflow encrypts extras like the password."""
+    schema = {"type": ["string", "null"], "format": "password"}
+    return {"label": label, "description": description, "schema": schema}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "ml-connector",
@@ -34,6 +40,9 @@ def get_provider_info() -> dict[str, Any]:
                                               "needs"),
                     "request_id_header": _text("Request-id header", "Header carrying a fresh UUID on "
                                                                     "every call", "X-BW-REQUEST-ID"),
+                    "webhook_secret": _password("Webhook secret", "HMAC-SHA256 key of the Basware webhook "
+                                                                  "subscription; `ml-connector subscribe` "
+                                                                  "generates it when blank"),
                 },
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],

@@ -55,6 +55,11 @@ def state_store(conn_id: str = STATE_CONN_ID) -> StateStore:
         url = sqlalchemy_url(BaseHook.get_connection(conn_id))
     except AirflowNotFoundException:
         url = default_state_url()
+    return store_for_url(url)
+
+
+def store_for_url(url: str) -> StateStore:
+    """One migrated store per URL per process (the webhook receiver resolves the URL its own way)."""
     with _LOCK:
         store = _STORES.get(url)
         if store is None:

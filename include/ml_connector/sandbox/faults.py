@@ -126,6 +126,7 @@ class FaultInjector:
         self._ids = itertools.count(1)
         self._rules: list[FaultRule] = []
         self.log: list[dict[str, Any]] = []
+        self._holding = 0  # requests inside a slow/timeout fault (held, or being answered after it)
         for r in rules:
             self.add(r)
 
@@ -161,6 +162,28 @@ class FaultInjector:
                 return rule.model_copy()
         return None
 
+    def active(self, rule_id: str | None) -> bool:
+        with self._lock:
+            return any(r.id == rule_id for r in self._rules)
+
+    @property
+    def holding(self) -> int:
+        """Requests a slow/timeout fault holds or has just let through and that are not answered yet."""
+        with self._lock:
+            return self._holding
+
+    async def hold(self, rule: FaultRule) -> None:
+        """Wait out a slow/timeout fault's delay, or less: once its rule is removed (clear()) the request
+        goes on at once, so a test that clears its faults is not left with requests landing a minute later."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (rule.delay or (30.0 if rule.kind == "timeout" else 1.0))
+        while (left := deadline - loop.time()) > 0 and self.active(rule.id):
+            await asyncio.sleep(min(left, 0.05))
+
+    def _count_holding(self, delta: int) -> None:
+        with self._lock:
+            self._holding += delta
+
 
 class FaultMiddleware:
     """ASGI middleware applying transport faults to every request outside the admin prefix."""
@@ -180,8 +203,12 @@ class FaultMiddleware:
             return
         if rule.kind in ("slow", "timeout"):
             # slow: answer late; timeout: hold the request long enough for the client to give up.
-            await asyncio.sleep(rule.delay or (30.0 if rule.kind == "timeout" else 1.0))
-            await self.app(scope, receive, send)
+            self.injector._count_holding(1)
+            try:
+                await self.injector.hold(rule)
+                await self.app(scope, receive, send)
+            finally:
+                self.injector._count_holding(-1)
         elif rule.kind == "status_after":
             # The request is applied, then its answer is lost behind a gateway error (e.g. 504):
             # the client cannot know that its POST went through.

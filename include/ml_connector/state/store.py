@@ -22,11 +22,14 @@ from ml_connector.state.audit import AuditOps
 from ml_connector.state.engine import READ_ONLY, make_engine, mask_url
 from ml_connector.state.inbox import InboxOps
 from ml_connector.state.ledger import LedgerOps
+from ml_connector.state.locks import named_lock
 from ml_connector.state.quarantine import QuarantineOps
 from ml_connector.state.runs import RunOps
 from ml_connector.state.watermarks import WatermarkOps
 
 Clock = Callable[[], datetime]
+# How long a worker waits for another one to finish with the same record (an IFS upsert, normally < 1 s).
+LOCK_TIMEOUT_S = 120.0
 
 
 def _utcnow() -> datetime:
@@ -91,6 +94,11 @@ class StateStore(_AllOps):
         self._ensure_ready()
         with self._engine.begin() as conn:
             yield UnitOfWork(conn, self._clock)
+
+    def lock(self, name: str, timeout: float = LOCK_TIMEOUT_S) -> AbstractContextManager[bool]:
+        """A lock shared by every worker on this store, freed when its holder dies (see locks.py).
+        Yields whether it is held: False when `timeout` seconds passed first."""
+        return named_lock(self._engine, name, timeout)
 
     def dispose(self) -> None:
         self._engine.dispose()

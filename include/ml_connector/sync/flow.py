@@ -35,7 +35,7 @@ from ml_connector.sync import reporting
 from ml_connector.sync.catalog import Catalog
 from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, Reason, UnknownSupplier
 from ml_connector.sync.mapping import ProposalDraft, Rejection, label, map_document
-from ml_connector.sync.proposals import DEFAULT_SETTLE, upsert_proposal
+from ml_connector.sync.proposals import DEFAULT_SETTLE, UpsertResult, upsert_proposal
 from ml_connector.sync.vendors import SupplierReconciler
 
 log = logging.getLogger(__name__)
@@ -128,16 +128,17 @@ class InvoiceFlow:
         try:
             if d.suppliers.ensure(draft.supplier_id, draft.company, invoice_id):
                 events.append("suppliers_created")
-            result = upsert_proposal(d.ifs, draft, settle=d.settle)
+            result = self._upsert(draft)
         except (UnknownSupplier, DuplicateProposals, RecordError) as exc:
             code = _reason_code(exc)
             reason = f"{label(doc)}: {_why(exc)}"
             self._quarantine(entry, code, reason, doc, events)
             self._report_failure(entry, events, code, reason, label(doc))
             return
+        if result is None:
+            events.append("skipped")
+            return
         events.append(result.outcome.value)
-        d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref,
-                        run_id=d.run_id)
         self._acknowledge_and_report(entry, result.key.ref, events)
 
     # -- one stage at a time (the DAG's tasks) ---------------------------------------------------------
@@ -167,13 +168,26 @@ class InvoiceFlow:
                 if self.d.suppliers.ensure(draft.supplier_id, draft.company, invoice_id):
                     events.append("suppliers_created")
                 return
-            result = upsert_proposal(self.d.ifs, draft, settle=self.d.settle)
+            result = self._upsert(draft)
         except (UnknownSupplier, DuplicateProposals, RecordError) as exc:
             self._quarantine(entry, _reason_code(exc), f"{label(doc)}: {_why(exc)}", doc, events)
             return
-        events.append(result.outcome.value)
-        self.d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref,
-                             run_id=self.d.run_id)
+        events.append(result.outcome.value if result else "skipped")
+
+    def _upsert(self, draft: ProposalDraft) -> UpsertResult | None:
+        """Look up, create or reconcile the proposal and record it, holding the invoice's lock: an
+        overlapping run would otherwise miss our create in its lookup and make a second proposal.
+        None when another worker did it meanwhile (or still holds the lock): nothing to do here."""
+        d, invoice_id = self.d, draft.invoice_id
+        with d.store.lock(f"proposal:{self.tenant_id}:{invoice_id}") as held:
+            entry = d.store.get_invoice(self.tenant_id, invoice_id)
+            if not held or entry is None or entry.status not in (Status.EXTRACTED, Status.MAPPED):
+                log.info("Invoice %s is being or was upserted by another worker; skipped", invoice_id)
+                return None
+            result = upsert_proposal(d.ifs, draft, settle=d.settle)
+            d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref,
+                            run_id=d.run_id)
+            return result
 
     def _map(self, entry: LedgerEntry, document: Mapping[str, Any] | None,
              events: list[str]) -> tuple[Mapping[str, Any], ProposalDraft] | None:

@@ -1,0 +1,90 @@
+"""`ml-connector quarantine list` / `replay`: admin commands on a tenant's quarantine, outside any task.
+
+Like `connect`, they run on the Airflow host, not in a task; there the Task SDK's `BaseHook` does not
+read the metadata DB. Airflow's core model does: it looks in AIRFLOW_CONN_* variables, then any
+configured secrets backend, then the metadata DB, the same order a task sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
+from ml_connector.airflow.state import STATE_CONN_ID, default_state_url, sqlalchemy_url
+from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
+from ml_connector.state import StateStore
+from ml_connector.sync import invoices
+
+# Replay outcomes that leave nothing for the operator to do; any other one makes `replay` exit 1.
+REPLAY_DONE = ("transferred",)
+
+
+def read_connection(conn_id: str) -> Any | None:
+    """The connection from env, secrets backend or metadata DB; None when it is defined nowhere."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def state_store_url() -> str:
+    """As tasks resolve it (airflow/state.py): connection `ml_connector_state`, else SQLite in
+    AIRFLOW_HOME."""
+    conn = read_connection(STATE_CONN_ID)
+    if conn is None:
+        return default_state_url()
+    try:
+        return sqlalchemy_url(conn)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def open_store() -> StateStore:
+    store = StateStore(state_store_url())
+    store.migrate()  # idempotent; a store no run has written to yet simply lists nothing
+    return store
+
+
+def _required(conn_id: str, tenant: TenantConfig) -> Any:
+    conn = read_connection(conn_id)
+    if conn is None:
+        raise ConfigError(f"tenant {tenant.tenant_id!r}: Airflow connection {conn_id!r} does not exist "
+                          "(run `ml-connector connect` first)")
+    return conn
+
+
+@contextmanager
+def tenant_clients(config: ConnectorConfig, tenant: TenantConfig) -> Iterator[dict[str, Any]]:
+    """The flow's dependencies (basware, ifs, store, tenant) from the tenant's connections."""
+    basware = BaswareHook.parse_connection(_required(tenant.basware_conn_id, tenant))
+    if basware.region != tenant.basware_region:
+        raise ConfigError(f"connection {tenant.basware_conn_id!r} is for region {basware.region!r}, "
+                          f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
+    ifs = IfsCloudHook.parse_connection(_required(tenant.ifs_conn_id, tenant))
+    store = open_store()
+    try:
+        with basware.build_client(config.region_map()) as bw_client, ifs.build_client() as ifs_client:
+            yield {"basware": bw_client, "ifs": ifs_client, "store": store, "tenant": tenant}
+    finally:
+        store.dispose()
+
+
+def quarantine_list(tenant: TenantConfig) -> list[dict[str, Any]]:
+    store = open_store()
+    try:
+        return invoices.list_quarantine(store, tenant.tenant_id)
+    finally:
+        store.dispose()
+
+
+def replay(config: ConnectorConfig, tenant: TenantConfig, invoice_id: str | None) -> dict[str, Any]:
+    """Replay one quarantined invoice or all (`invoice_id=None`); see sync/replay.py for the outcomes."""
+    run_id = f"replay__{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
+    with tenant_clients(config, tenant) as clients:
+        return invoices.replay(**clients, run_id=run_id, invoice_id=invoice_id)

@@ -1,0 +1,87 @@
+"""`ml-connector subscribe`: make sure a tenant has a webhook secret, then subscribe Basware to our receiver.
+
+An admin command on the Airflow host, like `connect`: it reads and writes the Basware connection through
+Airflow's metadata DB, where the extras (and so the secret) are Fernet-encrypted. The secret is stored
+before subscribing because Basware's ConnectionTest, verified by the receiver, arrives during the call.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from ml_connector.airflow.hooks import BaswareHook
+from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
+from ml_connector.connections import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, BaswareConnection, extra_value
+from ml_connector.http.errors import MlConnectorError
+from ml_connector.http.redact import register_secret
+
+SECRET_BYTES = 32  # 256-bit HMAC key
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    subscription_id: str | None
+    secret_created: bool
+
+
+def check_webhook_url(tenant: TenantConfig, url: str) -> None:
+    """Refuse URLs the receiver would not answer for this tenant, before anything is stored."""
+    if not tenant.trigger.accepts_webhooks:
+        raise ConfigError(f"tenant {tenant.tenant_id!r} has trigger.mode {tenant.trigger.mode!r}: set it to "
+                          "'webhook' or 'both' first (the receiver answers 404 to poll-only tenants)")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ConfigError(f"webhook URL {url!r} must use https (plain http only on localhost, for the "
+                          "sandbox)")
+    if not parts.path.rstrip("/").endswith(f"/basware/{tenant.tenant_id}"):
+        raise ConfigError(f"webhook URL {url!r} must end with /basware/{tenant.tenant_id}: the receiver "
+                          "finds the tenant in the path (e.g. https://airflow.example.com/ml-connector/"
+                          f"webhooks/basware/{tenant.tenant_id})")
+
+
+def ensure_webhook_secret(conn_id: str) -> tuple[BaswareConnection, str, bool]:
+    """The connection's settings and webhook secret, generating and storing a secret if it has none;
+    (settings, secret, created)."""
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        conn = session.query(Connection).filter(Connection.conn_id == conn_id).one_or_none()
+        if conn is None:
+            raise ConfigError(f"Airflow connection {conn_id!r} does not exist: run `ml-connector connect` "
+                              "first")
+        settings = BaswareHook.parse_connection(conn)
+        extra = conn.extra_dejson
+        existing = extra_value(extra, CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD)
+        if existing:
+            register_secret(str(existing))
+            return settings, str(existing), False
+        secret = secrets.token_urlsafe(SECRET_BYTES)
+        register_secret(secret)
+        conn.set_extra(json.dumps({**extra, WEBHOOK_SECRET_FIELD: secret}))  # committed on leaving the block
+    return settings, secret, True
+
+
+def subscribe_tenant(config: ConnectorConfig, tenant: TenantConfig, url: str) -> Subscribed:
+    check_webhook_url(tenant, url)
+    settings, secret, created = ensure_webhook_secret(tenant.basware_conn_id)
+    if settings.region != tenant.basware_region:
+        raise ConfigError(f"connection {tenant.basware_conn_id!r} is for region {settings.region!r}, "
+                          f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
+    try:
+        with settings.build_client(config.region_map()) as client:
+            answer = client.create_subscription(url, secret)
+    except MlConnectorError as exc:  # messages are redacted: the secret is registered above
+        raise ConfigError(f"tenant {tenant.tenant_id!r}: Basware refused the subscription: {exc}") from None
+    first = answer[0] if isinstance(answer, list) and answer else answer
+    subscription_id = first.get("subscriptionId") if isinstance(first, dict) else None
+    return Subscribed(subscription_id, created)

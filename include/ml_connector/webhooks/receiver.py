@@ -1,0 +1,148 @@
+"""The Basware webhook receiver: `POST /basware/{tenant_id}` -> verify, record in the inbox, trigger.
+
+Everything it needs is injected (tenant lookup, state store, trigger), so it runs without Airflow;
+`ml_connector.airflow.webhook_app` wires the real ones. Basware retries slow or failed answers, so the
+work per delivery is small: verify, one insert, one trigger call, answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
+
+from ml_connector.state import StateStore
+from ml_connector.webhooks.signature import SignatureError, SignatureScheme, header, verify
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # a notification is a few hundred bytes
+_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable, fits the inbox key column
+
+
+@dataclass(frozen=True)
+class TenantWebhook:
+    tenant_id: str
+    mode: Literal["poll", "webhook", "both"]
+    secret: SecretStr | None
+    scheme: SignatureScheme = SignatureScheme()
+    delivery_id_header: str = "x-bwapi-delivery-id"
+
+
+TenantLookup = Callable[[str], TenantWebhook | None]
+StoreGetter = Callable[[], StateStore]
+# (tenant_id, document ids) -> whether a run was started; it decides about debouncing.
+Trigger = Callable[[str, list[str]], bool]
+
+
+def _answer(status_code: int, **body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code)
+
+
+class Receiver:
+    def __init__(self, lookup: TenantLookup, store: StoreGetter, trigger: Trigger, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.lookup, self.store, self.trigger, self.clock = lookup, store, trigger, clock
+
+    def handle(self, tenant_id: str, headers: Mapping[str, str], body: bytes) -> JSONResponse:
+        try:
+            tenant = self.lookup(tenant_id)
+        except Exception:  # config or DB trouble: 503 makes Basware retry later
+            log.exception("webhook for tenant %r: tenant settings unavailable", tenant_id)
+            return _answer(503, detail="tenant settings unavailable, retry later")
+        if tenant is None or tenant.mode == "poll":
+            return _answer(404, detail="no webhook receiver for this tenant")
+        delivery_id = header(headers, tenant.delivery_id_header)
+        if tenant.secret is None:
+            log.warning("webhook for tenant %s (delivery %r) refused: no webhook_secret in its Basware "
+                        "connection; run `ml-connector subscribe`", tenant_id, delivery_id)
+            return _answer(401, detail="webhook secret not configured for this tenant")
+        try:
+            verify(headers, body, tenant.secret, tenant.scheme, now=self.clock)
+        except SignatureError as exc:
+            log.warning("webhook for tenant %s (delivery %r) refused: %s", tenant_id, delivery_id, exc)
+            return _answer(401, detail=str(exc))
+        return self._accept(tenant_id, delivery_id, body)
+
+    def _accept(self, tenant_id: str, delivery_id: str | None, body: bytes) -> JSONResponse:
+        try:
+            note = json.loads(body)
+        except ValueError:
+            note = None
+        if not isinstance(note, dict):
+            return _answer(400, detail="body is not a JSON object")
+        if note.get("taskType") == "ConnectionTest":
+            log.info("webhook ConnectionTest for tenant %s answered", tenant_id)
+            return _answer(200, status="ok")
+        # Dedupe on the signed taskId first: the delivery-id header is not covered by the signature,
+        # so a captured body re-sent under a new delivery id must still count as a duplicate.
+        key = note.get("taskId") or delivery_id
+        if not isinstance(key, str) or not _DELIVERY_ID.match(key):
+            return _answer(400, detail="no usable delivery id header or taskId")
+        document_id = note.get("documentId")
+        if not isinstance(document_id, str) or not document_id:
+            log.info("webhook %s for tenant %s has no documentId (%s): ignored", key, tenant_id,
+                     note.get("taskType"))
+            return _answer(200, status="ignored")
+        try:
+            new = self.store().record_delivery(tenant_id, key, document_id, note)
+        except Exception:  # not recorded: a 503 makes Basware send it again
+            log.exception("webhook %s for tenant %s: inbox unavailable", key, tenant_id)
+            return _answer(503, detail="inbox unavailable, retry later")
+        if not new:
+            log.info("webhook %s for tenant %s is a redelivery: ignored", key, tenant_id)
+            return _answer(200, status="duplicate")
+        try:
+            triggered = bool(self.trigger(tenant_id, [document_id]))
+        except Exception:  # recorded: the scheduled run picks the document up, so still 200
+            log.exception("webhook %s for tenant %s recorded, but the invoice run could not be triggered",
+                          key, tenant_id)
+            triggered = False
+        log.info("webhook %s for tenant %s: document %s recorded, run %s", key, tenant_id, document_id,
+                 "triggered" if triggered else "not triggered (one is already queued)")
+        return _answer(200, status="accepted", triggered=triggered)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None when it exceeds `limit` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_router(lookup: TenantLookup, store: StoreGetter, trigger: Trigger, *, max_body: int = MAX_BODY,
+                  clock: Callable[[], float] = time.time) -> APIRouter:
+    receiver = Receiver(lookup, store, trigger, clock=clock)
+    router = APIRouter(tags=["webhooks"])
+
+    @router.post("/basware/{tenant_id}")
+    async def basware_notification(tenant_id: str, request: Request) -> JSONResponse:
+        body = await _read_body(request, max_body)  # the signature covers the raw bytes, unparsed
+        if body is None:
+            return _answer(413, detail="body too large for a notification")
+        # Store and trigger calls block (database): off the event loop.
+        return await run_in_threadpool(receiver.handle, tenant_id, request.headers, body)
+
+    return router
+
+
+def create_app(lookup: TenantLookup, store: StoreGetter, trigger: Trigger, **kwargs: Any) -> FastAPI:
+    app = FastAPI(title="ml-connector webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(create_router(lookup, store, trigger, **kwargs))
+    return app

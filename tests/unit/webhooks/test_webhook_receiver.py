@@ -1,0 +1,158 @@
+"""The receiver app in-process (no Airflow): status codes, inbox rows, triggers, nothing secret answered."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from ml_connector.state import StateStore
+from ml_connector.webhooks import SignatureScheme, TenantWebhook, create_app, sign
+
+SECRET = "unit-test-webhook-secret"
+TENANTS = {
+    "acme": TenantWebhook("acme", "both", SecretStr(SECRET)),
+    "pushy": TenantWebhook("pushy", "webhook", SecretStr(SECRET), SignatureScheme(signature_header="x-sig"),
+                           delivery_id_header="x-id"),
+    "poller": TenantWebhook("poller", "poll", SecretStr(SECRET)),
+    "nosecret": TenantWebhook("nosecret", "both", None),
+}
+
+
+class Env:
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.triggers: list[tuple[str, list[str]]] = []
+        self.trigger_result = True
+        self.app = create_app(TENANTS.get, lambda: store, self.trigger)
+        self.client = TestClient(self.app)
+
+    def trigger(self, tenant_id: str, documents: list[str]) -> bool:
+        self.triggers.append((tenant_id, documents))
+        if isinstance(self.trigger_result, Exception):
+            raise self.trigger_result
+        return self.trigger_result
+
+    def post(self, tenant: str, note: dict[str, object] | bytes, *, secret: str = SECRET,
+             delivery: str | None = "d-1", sig_header: str = "x-bwapi-signature-256",
+             extra: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        body = note if isinstance(note, bytes) else json.dumps(note).encode()
+        headers = {sig_header: sign(secret, body), "x-bwapi-timestamp": str(int(time.time())),
+                   **(extra or {})}
+        if delivery is not None:
+            headers["x-bwapi-delivery-id"] = delivery
+        return self.client.post(f"/basware/{tenant}", content=body, headers=headers)
+
+
+def note(doc: str = "INV-1", task: str = "t-1") -> dict[str, object]:
+    return {"taskId": task, "taskStatus": "Open", "taskType": "AccountingDocuments",
+            "taskSubType": "WaitingForTransfer", "documentId": doc, "expirationTime": "2030-01-01T00:00:00Z"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+    yield Env(store)
+    store.dispose()
+
+
+def test_a_notification_is_recorded_and_triggers_once(env: Env) -> None:
+    first = env.post("acme", note())
+    assert first.status_code == 200 and first.json() == {"status": "accepted", "triggered": True}
+    again = env.post("acme", note())  # same task: a retry or duplicate
+    assert again.status_code == 200 and again.json() == {"status": "duplicate"}
+    [row] = env.store.pending_deliveries("acme")
+    assert (row.delivery_id, row.document_id, row.payload["taskId"]) == ("t-1", "INV-1", "t-1")
+    assert env.triggers == [("acme", ["INV-1"])]
+
+
+def test_the_signed_task_id_is_the_key_not_the_unsigned_delivery_id(env: Env) -> None:
+    """A captured body replayed under a fresh delivery-id header is still a duplicate."""
+    assert env.post("acme", note(task="task-7"), delivery="d-1").json()["status"] == "accepted"
+    assert env.post("acme", note(task="task-7"), delivery="d-2-replayed").json()["status"] == "duplicate"
+    assert env.triggers == [("acme", ["INV-1"])]
+
+
+def test_without_a_delivery_id_the_task_id_is_the_key(env: Env) -> None:
+    assert env.post("acme", note(task="task-9"), delivery=None).json()["status"] == "accepted"
+    assert env.post("acme", note(task="task-9"), delivery=None).json()["status"] == "duplicate"
+    assert [d.delivery_id for d in env.store.pending_deliveries("acme")] == ["task-9"]
+
+
+def test_connection_test_is_answered_and_nothing_else(env: Env) -> None:
+    test = {**note(), "taskType": "ConnectionTest", "taskSubType": "ConnectionTest", "documentId": None}
+    answer = env.post("acme", test)
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+    assert env.store.pending_deliveries("acme") == [] and env.triggers == []
+
+
+@pytest.mark.parametrize("tenant", ["poller", "nobody"])
+def test_poll_only_and_unknown_tenants_are_404(env: Env, tenant: str) -> None:
+    assert env.post(tenant, note()).status_code == 404
+    assert env.triggers == []
+
+
+def test_bad_signature_is_401_with_a_reason_and_nothing_secret(env: Env,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    bad_sig = sign("wrong-secret", json.dumps(note()).encode())
+    answer = env.post("acme", note(), secret="wrong-secret", delivery="evil-1")
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "signature does not match the body"}
+    assert env.store.pending_deliveries("acme") == [] and env.triggers == []
+    logged = caplog.text
+    assert "acme" in logged and "evil-1" in logged and "signature does not match" in logged
+    for secret in (SECRET, bad_sig, sign(SECRET, json.dumps(note()).encode())):
+        assert secret not in logged and secret not in answer.text
+
+
+def test_stale_timestamp_is_401(env: Env) -> None:
+    answer = env.post("acme", note(), extra={"x-bwapi-timestamp": str(int(time.time()) - 3600)})
+    assert answer.status_code == 401 and "stale or future" in answer.json()["detail"]
+
+
+def test_tenant_specific_header_names(env: Env) -> None:
+    assert env.post("pushy", note(), sig_header="x-sig", extra={"x-id": "p-1"}).status_code == 200
+    assert env.post("pushy", note()).status_code == 401  # the default header name means nothing here
+    assert [d.delivery_id for d in env.store.pending_deliveries("pushy")] == ["t-1"]
+
+
+def test_tenant_without_secret_is_401(env: Env) -> None:
+    answer = env.post("nosecret", note())
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "webhook secret not configured for this tenant"}
+
+
+def test_signed_garbage_is_400_and_oversized_bodies_413(env: Env) -> None:
+    assert env.post("acme", b"not json").status_code == 400
+    assert env.post("acme", b"[1, 2]").status_code == 400
+    assert env.post("acme", json.dumps({**note(), "pad": "x" * 70_000}).encode()).status_code == 413
+    assert env.post("acme", note(task="bad id with spaces")).status_code == 400
+
+
+def test_a_failing_trigger_still_answers_200_and_keeps_the_row(env: Env) -> None:
+    env.trigger_result = RuntimeError("metadata DB down")  # type: ignore[assignment]
+    answer = env.post("acme", note())
+    assert answer.status_code == 200 and answer.json() == {"status": "accepted", "triggered": False}
+    assert len(env.store.pending_deliveries("acme")) == 1
+
+
+def test_a_debounced_trigger_is_reported(env: Env) -> None:
+    env.trigger_result = False
+    assert env.post("acme", note()).json() == {"status": "accepted", "triggered": False}
+
+
+def test_inbox_down_is_503_so_basware_retries(tmp_path: Path) -> None:
+    unmigrated = StateStore(f"sqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(TENANTS.get, lambda: unmigrated, lambda t, d: True)
+    body = json.dumps(note()).encode()
+    answer = TestClient(app).post("/basware/acme", content=body,
+                                  headers={"x-bwapi-signature-256": sign(SECRET, body)})
+    assert answer.status_code == 503
