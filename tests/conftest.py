@@ -11,7 +11,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _airflow_environment() -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    home = Path(tempfile.gettempdir()) / f"mlc-tests-{os.getpid() if worker == 'main' else worker}-airflow"
+    # Per test run too: two pytest -n 2 sessions on one machine must not share gw0's metadata DB.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8]
+    name = str(os.getpid()) if worker == "main" else f"{run}-{worker}"
+    home = Path(tempfile.gettempdir()) / f"mlc-tests-{name}-airflow"
     home.mkdir(parents=True, exist_ok=True)
     defaults = {
         "AIRFLOW_HOME": str(home),
@@ -23,10 +26,18 @@ def _airflow_environment() -> None:
         # A fixed test-only key: connection secrets are Fernet-encrypted in the metadata DB as in production.
         "AIRFLOW__CORE__FERNET_KEY": "n1qmZ7bgmVJ5jR2W8x9nM0W4hT0o0gQ1lJY6m9x1bJk=",
     }
+    # The xdist controller ran this too, and its workers inherit its environment: what it set here is
+    # replaced (each worker its own home and metadata DB); what the user set is kept.
+    ours = set(filter(None, os.environ.get(_SET_BY_US, "").split(",")))
+    mine = []
     for key, value in defaults.items():
-        os.environ.setdefault(key, value)
+        if key in ours or key not in os.environ:
+            os.environ[key] = value
+            mine.append(key)
+    os.environ[_SET_BY_US] = ",".join(mine)
 
 
+_SET_BY_US = "MLC_TESTS_AIRFLOW_DEFAULTS"
 _airflow_environment()
 
 
@@ -48,6 +59,7 @@ def airflow_db() -> str:
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
-                   env=os.environ.copy(), timeout=300)
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=False, capture_output=True,
+                          text=True, env=os.environ.copy(), timeout=300)
+    assert done.returncode == 0, f"airflow db migrate failed:\n{done.stderr[-4000:]}"
     return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]

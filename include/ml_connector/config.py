@@ -34,6 +34,10 @@ BASWARE_CODING_FIELDS = (
 )
 
 
+# libyaml's safe loader when present: the DAG file reads this file on every parse (500 tenants).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ConfigError(ValueError):
     """A tenant configuration that cannot be used; the message names file, tenant and field."""
 
@@ -187,7 +191,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ConnectorConfig:
     """Load and validate the tenants file (argument, then $ML_CONNECTOR_TENANTS, then the bundled demo)."""
     source = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read tenant configuration: {exc.strerror}") from None
     except yaml.YAMLError as exc:

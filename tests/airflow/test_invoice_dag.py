@@ -43,8 +43,15 @@ def _invoice_dag():  # type: ignore[no-untyped-def]
 def test_dag_moves_every_invoice_once_and_a_second_run_creates_nothing(wired: Sandbox) -> None:
     from airflow.utils.state import DagRunState
 
+    from ml_connector.airflow.state import state_store
+
+    store = state_store()
+    first_id = wired.dataset.invoice_id(0)
+    assert store.record_delivery("demo", "task-1", first_id, {"taskId": "task-1", "documentId": first_id})
+
     dag = _invoice_dag()
     run = dag.test()
+    assert store.pending_deliveries("demo") == [], "a webhook delivery whose invoice is final is settled"
     assert run.state == DagRunState.SUCCESS
     proposals = wired.ifs.proposals()
     assert wired.ifs.duplicate_proposals() == {}

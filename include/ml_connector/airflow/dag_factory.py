@@ -35,6 +35,7 @@ from ml_connector.airflow.notifier import TenantFailureNotifier
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig, load_config
 from ml_connector.sync import invoices as flow
+from ml_connector.webhooks import settle_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,11 @@ def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries:
         def finalize(summary: dict[str, Any], results: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
             """Runs even when a batch failed: the run is recorded and the watermark stays put."""
             run_id = get_current_context()["run_id"]
+            results = with_lost_batches(batch_results(results), batches)
             outcome = flow.finalize(ifs=runtime.ifs, store=runtime.store, tenant=tenant, run_id=run_id,
-                                    extracted=summary, results=with_lost_batches(batch_results(results), batches))
+                                    extracted=summary, results=results)
+            # Webhook deliveries whose invoices are now final leave the inbox (partial runs settle too).
+            outcome["webhook_deliveries_settled"] = settle_deliveries(runtime.store, tenant.tenant_id)
             if outcome["state"] != "success":
                 raise IncompleteRun(tenant.tenant_id, outcome)
             return outcome

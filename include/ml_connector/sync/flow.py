@@ -185,8 +185,8 @@ class InvoiceFlow:
                 log.info("Invoice %s is being or was upserted by another worker; skipped", invoice_id)
                 return None
             result = upsert_proposal(d.ifs, draft, settle=d.settle)
-            d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref,
-                            run_id=d.run_id)
+            d.store.advance(self.tenant_id, invoice_id, Status.PROPOSAL_CREATED,
+                            ifs_invoice_key=result.key.ref, run_id=d.run_id)
             return result
 
     def _map(self, entry: LedgerEntry, document: Mapping[str, Any] | None,
