@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
 
 from dag_support import PG_ADMIN_URL, DagEnv, make_dag_env
+from postgres_server import admin_engine
 
 
 @pytest.fixture()
@@ -28,16 +28,7 @@ def dag_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airflow_db: str) ->
 
 # -- PostgreSQL ------------------------------------------------------------------------------------
 def _pg_admin() -> Any:
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        if os.environ.get("MLC_REQUIRE_POSTGRES"):
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {' '.join(str(exc.orig).split())}")
-    return engine
+    return admin_engine(PG_ADMIN_URL)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import make_url, text
+
+from postgres_server import admin_engine
 
 from .support import Env, make_env
 
@@ -26,15 +27,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("MLC_REQUIRE_POSTGRES"):
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {' '.join(str(exc.orig).split())}")
+    admin = admin_engine(PG_URL)
     schema = f"mlc_sync_{os.getpid()}_{secrets.token_hex(3)}_{next(_SCHEMAS)}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, make_url, text
 
-from ml_connector.state import StateStore, mask_url
+from ml_connector.state import StateStore
+from postgres_server import admin_engine
 
 PG_URL = os.environ.get("MLC_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 SCHEMA_PREFIX = f"mlc_test_{os.getpid()}_{secrets.token_hex(3)}"
@@ -28,16 +28,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine]:
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        if os.environ.get("MLC_REQUIRE_POSTGRES"):
-            raise
-        reason = " ".join(str(exc.orig).split())  # one line in the summary
-        pytest.skip(f"PostgreSQL unreachable at {mask_url(PG_URL)}: {reason}")
+    engine = admin_engine(PG_URL)
     yield engine
     with engine.connect() as conn:
         leftovers = conn.execute(
