@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dag_support import connect
 
 from ml_connector.config import load_config
 from ml_connector.sandbox.runner import Sandbox, SandboxOptions
@@ -20,15 +20,7 @@ INVOICES = 450
 def wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox with invalid documents mixed in, and the demo tenant's connections pointing at it."""
     with Sandbox(SandboxOptions(invoices=INVOICES, suppliers=60, faults="invalid-data")) as sandbox:
-        creds = sandbox.credentials()
-        monkeypatch.setenv("AIRFLOW_CONN_MLC_DEMO_BASWARE", json.dumps({
-            "conn_type": "basware", "host": sandbox.basware_url, "login": creds["basware"]["client_id"],
-            "password": creds["basware"]["client_secret"], "extra": {"region": "sandbox"}}))
-        monkeypatch.setenv("AIRFLOW_CONN_MLC_DEMO_IFS", json.dumps({
-            "conn_type": "ifs_cloud", "host": sandbox.ifs_url, "login": creds["ifs"]["client_id"],
-            "password": creds["ifs"]["client_secret"], "extra": {"realm": creds["ifs"]["realm"]}}))
-        monkeypatch.setenv("AIRFLOW_CONN_ML_CONNECTOR_STATE", json.dumps({
-            "conn_type": "sqlite", "host": str(tmp_path / "state.db")}))
+        connect(monkeypatch, sandbox, {"conn_type": "sqlite", "host": str(tmp_path / "state.db")})
         monkeypatch.setenv("ML_CONNECTOR_STAGING", str(tmp_path / "staging"))
         yield sandbox
 
