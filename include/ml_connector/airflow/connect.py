@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
+from ml_connector.airflow.hooks import field_errors, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
 from ml_connector.connections import CONN_TYPE_BASWARE, CONN_TYPE_IFS, BaswareConnection, IfsConnection
 from ml_connector.connectivity import CheckResult, check_basware, check_ifs
@@ -51,18 +51,6 @@ def upsert_connection(conn_id: str, conn_type: str, host: str, login: str | None
         conn.description = description
 
 
-def _read_connection(conn_id: str) -> object:
-    from airflow.models import Connection
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        conn = session.query(Connection).filter(Connection.conn_id == conn_id).one_or_none()
-        if conn is None:
-            raise ConfigError(f"Airflow connection {conn_id!r} does not exist: run `ml-connector connect` first")
-        session.expunge(conn)
-        return conn
-
-
 def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantCredentials) -> list[CheckResult]:
     """Validate, write both connections, then ping. Raises ConfigError before writing anything invalid."""
     try:
@@ -72,8 +60,8 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
         ifs = IfsConnection(host=creds.ifs_url, realm=creds.ifs_realm, client_id=creds.ifs_client_id,
                             client_secret=creds.ifs_client_secret, companies=tuple(tenant.companies.values()))
     except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"tenant {tenant.tenant_id!r}: invalid connection settings: {fields}") from None
+        raise ConfigError(f"tenant {tenant.tenant_id!r}: invalid connection settings: "
+                          f"{field_errors(exc)}") from None
     basware_url = basware.resolved_base_url(config.region_map())  # region check happens here
     upsert_connection(tenant.basware_conn_id, CONN_TYPE_BASWARE, basware_url, basware.client_id,
                       creds.basware_client_secret, {"region": tenant.basware_region},
@@ -88,17 +76,13 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
 def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckResult]:
     results = []
     try:
-        basware = BaswareHook.parse_connection(_read_connection(tenant.basware_conn_id))
-        if basware.region != tenant.basware_region:
-            raise ConfigError(f"connection {tenant.basware_conn_id!r} is for region {basware.region!r}, "
-                              f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
+        basware = tenant_basware_settings(tenant)
         with basware.build_client(config.region_map()) as client:
             results.append(check_basware(client))
     except ConfigError as exc:
         results.append(CheckResult("Basware", False, str(exc)))
     try:
-        ifs = IfsCloudHook.parse_connection(_read_connection(tenant.ifs_conn_id))
-        with ifs.build_client() as client:
+        with tenant_ifs_settings(tenant).build_client() as client:
             results.append(check_ifs(client, tenant.companies.values()))
     except ConfigError as exc:
         results.append(CheckResult("IFS Cloud", False, str(exc)))

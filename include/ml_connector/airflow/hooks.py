@@ -13,7 +13,7 @@ from airflow.sdk import BaseHook
 from pydantic import ValidationError
 
 from ml_connector.basware.client import BaswareClient
-from ml_connector.config import DEFAULT_REGIONS, ConfigError, load_config
+from ml_connector.config import DEFAULT_REGIONS, ConfigError, TenantConfig, load_config
 from ml_connector.connections import (
     CONN_TYPE_BASWARE,
     CONN_TYPE_IFS,
@@ -25,9 +25,33 @@ from ml_connector.connectivity import check_basware, check_ifs
 from ml_connector.ifs.client import IfsClient
 
 
+def field_errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
 def _invalid(conn_id: str, exc: ValidationError) -> ConfigError:
-    fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-    return ConfigError(f"connection {conn_id!r} is incomplete or invalid: {fields}")
+    return ConfigError(f"connection {conn_id!r} is incomplete or invalid: {field_errors(exc)}")
+
+
+def read_connection(conn_id: str) -> Any | None:
+    """A connection as admin commands and the API server see it (outside tasks, where the SDK's
+    lookup does not read the metadata DB): env vars, secrets backends, then the metadata DB
+    (Fernet-decrypted). None when it is defined nowhere."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def require_connection(conn_id: str, owner: str) -> Any:
+    conn = read_connection(conn_id)
+    if conn is None:
+        raise ConfigError(f"{owner}: Airflow connection {conn_id!r} does not exist "
+                          "(run `ml-connector connect` first)")
+    return conn
 
 
 def _regions() -> dict[str, str]:
@@ -129,3 +153,18 @@ class IfsCloudHook(BaseHook):
         except ConfigError as exc:
             return False, str(exc)
         return result.ok, result.line()
+
+
+def tenant_basware_settings(tenant: TenantConfig) -> BaswareConnection:
+    """The tenant's stored Basware connection, refused when it is for another region than the tenant's."""
+    conn = require_connection(tenant.basware_conn_id, f"tenant {tenant.tenant_id!r}")
+    settings = BaswareHook.parse_connection(conn)
+    if settings.region != tenant.basware_region:
+        raise ConfigError(f"connection {tenant.basware_conn_id!r} is for region {settings.region!r}, "
+                          f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
+    return settings
+
+
+def tenant_ifs_settings(tenant: TenantConfig) -> IfsConnection:
+    conn = require_connection(tenant.ifs_conn_id, f"tenant {tenant.tenant_id!r}")
+    return IfsCloudHook.parse_connection(conn)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
+from ml_connector.airflow.hooks import read_connection, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.airflow.state import STATE_CONN_ID, default_state_url, sqlalchemy_url
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
 from ml_connector.state import StateStore
@@ -20,17 +20,6 @@ from ml_connector.sync import invoices
 
 # Replay outcomes that leave nothing for the operator to do; any other one makes `replay` exit 1.
 REPLAY_DONE = ("transferred",)
-
-
-def read_connection(conn_id: str) -> Any | None:
-    """The connection from env, secrets backend or metadata DB; None when it is defined nowhere."""
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.models import Connection
-
-    try:
-        return Connection.get_connection_from_secrets(conn_id)
-    except AirflowNotFoundException:
-        return None
 
 
 def state_store_url() -> str:
@@ -51,22 +40,11 @@ def open_store() -> StateStore:
     return store
 
 
-def _required(conn_id: str, tenant: TenantConfig) -> Any:
-    conn = read_connection(conn_id)
-    if conn is None:
-        raise ConfigError(f"tenant {tenant.tenant_id!r}: Airflow connection {conn_id!r} does not exist "
-                          "(run `ml-connector connect` first)")
-    return conn
-
-
 @contextmanager
 def tenant_clients(config: ConnectorConfig, tenant: TenantConfig) -> Iterator[dict[str, Any]]:
     """The flow's dependencies (basware, ifs, store, tenant) from the tenant's connections."""
-    basware = BaswareHook.parse_connection(_required(tenant.basware_conn_id, tenant))
-    if basware.region != tenant.basware_region:
-        raise ConfigError(f"connection {tenant.basware_conn_id!r} is for region {basware.region!r}, "
-                          f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
-    ifs = IfsCloudHook.parse_connection(_required(tenant.ifs_conn_id, tenant))
+    basware = tenant_basware_settings(tenant)
+    ifs = tenant_ifs_settings(tenant)
     store = open_store()
     try:
         with basware.build_client(config.region_map()) as bw_client, ifs.build_client() as ifs_client:

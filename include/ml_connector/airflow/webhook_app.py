@@ -11,11 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from ml_connector.airflow.hooks import read_connection
 from ml_connector.config import ConnectorConfig, TenantConfig, load_config
 from ml_connector.connections import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, extra_value
 from ml_connector.state import StateStore
@@ -27,18 +27,8 @@ log = logging.getLogger(__name__)
 CACHE_SECONDS = 30.0  # a changed tenants file or secret takes effect within this; misses are not cached
 
 
-def _connection(conn_id: str) -> Any | None:
-    from airflow.models import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:  # secrets backends first, then the metadata DB (Fernet-decrypted)
-        return Connection.get_connection_from_secrets(conn_id)
-    except AirflowNotFoundException:
-        return None
-
-
 def webhook_secret(conn_id: str) -> SecretStr | None:
-    conn = _connection(conn_id)
+    conn = read_connection(conn_id)
     value = extra_value(conn.extra_dejson, CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD) if conn else None
     return SecretStr(str(value)) if value else None
 
@@ -92,7 +82,7 @@ def state_store() -> StateStore:
     """The state store, its connection read the API-server way (metadata DB, not the task API)."""
     from ml_connector.airflow.state import STATE_CONN_ID, default_state_url, sqlalchemy_url, store_for_url
 
-    conn = _connection(STATE_CONN_ID)
+    conn = read_connection(STATE_CONN_ID)
     return store_for_url(sqlalchemy_url(conn) if conn else default_state_url())
 
 
