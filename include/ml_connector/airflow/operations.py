@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ml_connector.airflow.hooks import read_connection, tenant_basware_settings, tenant_ifs_settings
-from ml_connector.airflow.state import STATE_CONN_ID, default_state_url, sqlalchemy_url
-from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
+from ml_connector.airflow.hooks import tenant_basware_settings, tenant_ifs_settings
+from ml_connector.airflow.state import admin_state_url
+from ml_connector.config import ConnectorConfig, TenantConfig
 from ml_connector.state import StateStore
 from ml_connector.sync import invoices
 
@@ -22,20 +22,8 @@ from ml_connector.sync import invoices
 REPLAY_DONE = ("transferred",)
 
 
-def state_store_url() -> str:
-    """As tasks resolve it (airflow/state.py): connection `ml_connector_state`, else SQLite in
-    AIRFLOW_HOME."""
-    conn = read_connection(STATE_CONN_ID)
-    if conn is None:
-        return default_state_url()
-    try:
-        return sqlalchemy_url(conn)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def open_store() -> StateStore:
-    store = StateStore(state_store_url())
+    store = StateStore(admin_state_url())
     store.migrate()  # idempotent; a store no run has written to yet simply lists nothing
     return store
 

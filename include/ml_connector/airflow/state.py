@@ -46,6 +46,21 @@ def sqlalchemy_url(conn: Any) -> str:
                      "(use postgres or sqlite, or set extra.sqlalchemy_url)")
 
 
+def admin_state_url(conn_id: str = STATE_CONN_ID) -> str:
+    """The store's URL as tasks resolve it, for code outside tasks (CLI commands, the API server),
+    where the connection is read from env, secrets backends or the metadata DB."""
+    from ml_connector.airflow.hooks import read_connection
+    from ml_connector.config import ConfigError
+
+    conn = read_connection(conn_id)
+    if conn is None:
+        return default_state_url()
+    try:
+        return sqlalchemy_url(conn)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def state_store(conn_id: str = STATE_CONN_ID) -> StateStore:
     """The process-wide, migrated store for `conn_id` (SQLite in AIRFLOW_HOME if it does not exist)."""
     from airflow.sdk import BaseHook

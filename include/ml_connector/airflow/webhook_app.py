@@ -80,10 +80,9 @@ class TenantDirectory:
 
 def state_store() -> StateStore:
     """The state store, its connection read the API-server way (metadata DB, not the task API)."""
-    from ml_connector.airflow.state import STATE_CONN_ID, default_state_url, sqlalchemy_url, store_for_url
+    from ml_connector.airflow.state import admin_state_url, store_for_url
 
-    conn = read_connection(STATE_CONN_ID)
-    return store_for_url(sqlalchemy_url(conn) if conn else default_state_url())
+    return store_for_url(admin_state_url())
 
 
 def create_app(lookup: Callable[[str], TenantWebhook | None] | None = None,
