@@ -14,7 +14,7 @@ from ml_connector.http.errors import MlConnectorError
 from ml_connector.http.tokens import TokenManager
 from ml_connector.sandbox.runner import Sandbox
 
-from .support import SUPPLIERS, add_fault, admin, bw_client, ifs_client
+from .support import SUPPLIERS, add_fault, bw_client, ifs_client
 
 WRONG_SECRET = "Wr0ng-but-still-secret-0815"
 
