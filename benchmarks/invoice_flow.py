@@ -93,7 +93,8 @@ def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
     from ml_connector.connections import BaswareConnection, IfsConnection
     from ml_connector.state import StateStore
     from ml_connector.sync import invoices
-    from ml_connector.sync.flow import STAGES
+    from ml_connector.sync.context import TenantContext
+    from ml_connector.sync.flow import Stage
 
     config = load_config(DEFAULT_CONFIG)
     tenant = config.tenant("demo")
@@ -104,7 +105,6 @@ def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
                                client_secret=ifs["client_secret"]).build_client()
     store = StateStore(f"sqlite:///{workdir / 'state.db'}")
     store.migrate()
-    deps = {"basware": basware, "ifs": ifs_client, "store": store, "tenant": tenant}
     phases: Counter[str] = Counter()
 
     def timed(name: str, fn: Callable[[], Any]) -> Any:
@@ -116,18 +116,17 @@ def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
     run_id = "bench-1"
     staging = workdir / "staging"
+    ctx = TenantContext(tenant=tenant, basware=basware, ifs=ifs_client, store=store, run_id=run_id)
     cpu = time.process_time()
     with basware, ifs_client:
-        extracted = timed("extract", lambda: invoices.extract(**deps, run_id=run_id, staging=staging))
+        extracted = timed("extract", lambda: invoices.extract(ctx, staging))
         results = []
         for ref in extracted["batches"]:
             result: dict[str, Any] = ref
-            for stage in STAGES:
-                result = timed(stage, lambda r=result, s=stage: invoices.process_batch(
-                    r, **deps, run_id=run_id, staging=staging, stage=s))
+            for stage in Stage:
+                result = timed(stage, lambda r=result, s=stage: invoices.process_batch(ctx, staging, r, stage=s))
             results.append(result)
-        outcome = timed("finalize", lambda: invoices.finalize(
-            ifs=ifs_client, store=store, tenant=tenant, run_id=run_id, extracted=extracted, results=results))
+        outcome = timed("finalize", lambda: invoices.finalize(ctx, extracted, results))
     cpu = time.process_time() - cpu
     store.dispose()
     return {"seconds": sum(phases.values()), "cpu": cpu, "phases": dict(phases), "counts": outcome["counts"],
@@ -152,7 +151,7 @@ def run_dag(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
     os.environ.update({f"AIRFLOW_CONN_{name}": json.dumps(conn) for name, conn in conns.items()})
     home.migrate_metadata_db()
     with output_to_file(home.log_file):
-        from ml_connector.airflow.dag_factory import build_invoice_dag
+        from ml_connector.airflow.dags.invoices import build_invoice_dag
         from ml_connector.config import DEFAULT_CONFIG, load_config
         from ml_connector.state import StateStore
 

@@ -42,7 +42,7 @@ ALERT_CONN_ID = "mlc_test_alerts"
 # run now instead of waiting out a retry delay), run once by dag.test() as a new manual DAG run.
 RUNNER = """
 import json, sys
-from ml_connector.airflow.dag_factory import build_invoice_dag
+from ml_connector.airflow.dags.invoices import build_invoice_dag
 from ml_connector.config import load_config
 config = load_config()
 dag = build_invoice_dag(config.tenant(sys.argv[1]), config.region_map(), retries=0)
@@ -129,7 +129,7 @@ class DagEnv:
 
     # -- running the DAG ---------------------------------------------------------------------------
     def dag(self, retries: int = 0) -> Any:
-        from ml_connector.airflow.dag_factory import build_invoice_dag
+        from ml_connector.airflow.dags.invoices import build_invoice_dag
         from ml_connector.config import load_config
 
         config = load_config()

@@ -26,7 +26,7 @@ def wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 
 
 def _invoice_dag():  # type: ignore[no-untyped-def]
-    from ml_connector.airflow.dag_factory import build_invoice_dag
+    from ml_connector.airflow.dags.invoices import build_invoice_dag
 
     config = load_config()
     return build_invoice_dag(config.tenant("demo"), config.region_map(), retries=0)

@@ -17,7 +17,7 @@ import pytest
 # The type of `dag_run.run_type` in a task's context (the Task SDK's model of a DAG run).
 from airflow.sdk.api.datamodels._generated import DagRunType
 
-from ml_connector.airflow.dag_factory import run_window
+from ml_connector.airflow.dags.common import run_window
 from ml_connector.config import ConfigError
 
 from dag_support import DAG_ID, INVOICES, TENANT, DagEnv, run_states, wait_for

@@ -100,7 +100,7 @@ def wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wired]:
 def _run_dag(config: Path) -> None:
     from airflow.utils.state import DagRunState
 
-    from ml_connector.airflow.dag_factory import build_invoice_dag
+    from ml_connector.airflow.dags.invoices import build_invoice_dag
 
     loaded = load_config(config)
     run = build_invoice_dag(loaded.tenant(TENANT), loaded.region_map(), retries=0).test()

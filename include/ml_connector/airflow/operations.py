@@ -17,6 +17,7 @@ from ml_connector.airflow.state import admin_state_url
 from ml_connector.config import ConnectorConfig, TenantConfig
 from ml_connector.state import StateStore
 from ml_connector.sync import invoices
+from ml_connector.sync.context import TenantContext
 
 # Replay outcomes that leave nothing for the operator to do; any other one makes `replay` exit 1.
 REPLAY_DONE = ("transferred",)
@@ -29,14 +30,14 @@ def open_store() -> StateStore:
 
 
 @contextmanager
-def tenant_clients(config: ConnectorConfig, tenant: TenantConfig) -> Iterator[dict[str, Any]]:
-    """The flow's dependencies (basware, ifs, store, tenant) from the tenant's connections."""
+def tenant_context(config: ConnectorConfig, tenant: TenantConfig, run_id: str) -> Iterator[TenantContext]:
+    """The flow's context from the tenant's connections, as a task would build it."""
     basware = tenant_basware_settings(tenant)
     ifs = tenant_ifs_settings(tenant)
     store = open_store()
     try:
         with basware.build_client(config.region_map()) as bw_client, ifs.build_client() as ifs_client:
-            yield {"basware": bw_client, "ifs": ifs_client, "store": store, "tenant": tenant}
+            yield TenantContext(tenant=tenant, basware=bw_client, ifs=ifs_client, store=store, run_id=run_id)
     finally:
         store.dispose()
 
@@ -52,5 +53,5 @@ def quarantine_list(tenant: TenantConfig) -> list[dict[str, Any]]:
 def replay(config: ConnectorConfig, tenant: TenantConfig, invoice_id: str | None) -> dict[str, Any]:
     """Replay one quarantined invoice or all (`invoice_id=None`); see sync/replay.py for the outcomes."""
     run_id = f"replay__{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
-    with tenant_clients(config, tenant) as clients:
-        return invoices.replay(**clients, run_id=run_id, invoice_id=invoice_id)
+    with tenant_context(config, tenant, run_id) as ctx:
+        return invoices.replay(ctx, invoice_id)

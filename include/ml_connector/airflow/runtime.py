@@ -1,4 +1,4 @@
-"""What a task of a tenant's DAG needs, built lazily from Airflow connections: clients, store, staging.
+"""What a task of a tenant's DAG needs, built lazily from Airflow connections: its TenantContext, staging.
 
 Built per task process; the clients' token managers are shared per credential set in the process.
 """
@@ -16,6 +16,7 @@ from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig
 from ml_connector.ifs.client import IfsClient
 from ml_connector.state import StateStore
+from ml_connector.sync.context import TenantContext
 
 STAGING_ENV = "ML_CONNECTOR_STAGING"
 
@@ -54,5 +55,5 @@ class TenantRuntime:
     def staging(self) -> Any:
         return staging_root()
 
-    def clients(self) -> dict[str, Any]:
-        return {"basware": self.basware, "ifs": self.ifs, "store": self.store, "tenant": self.tenant}
+    def context(self, run_id: str) -> TenantContext:
+        return TenantContext(tenant=self.tenant, basware=self.basware, ifs=self.ifs, store=self.store, run_id=run_id)

@@ -37,7 +37,7 @@ def trigger_invoice_run(tenant_id: str, document_ids: list[str]) -> bool:
     from airflow.exceptions import DagRunAlreadyExists
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
-    from ml_connector.airflow.dag_factory import invoice_dag_id
+    from ml_connector.airflow.dags.invoices import invoice_dag_id
 
     dag_id = invoice_dag_id(tenant_id)
     with _LOCK:

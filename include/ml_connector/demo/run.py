@@ -59,7 +59,7 @@ def run_demo(options: DemoOptions) -> int:
 
 
 def _run_dag(config: ConnectorConfig, tenant: TenantConfig) -> dict[str, Any]:
-    from ml_connector.airflow.dag_factory import build_invoice_dag
+    from ml_connector.airflow.dags.invoices import build_invoice_dag
 
     # No task retries: dag.test() would sit out each retry delay; a failure should show at once.
     dag = build_invoice_dag(tenant, config.region_map(), retries=0)

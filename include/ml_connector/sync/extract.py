@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ml_connector.basware.client import BaswareClient
-from ml_connector.config import TenantConfig
-from ml_connector.ifs.client import IfsClient
-from ml_connector.state import ExtractedInvoice, StateStore, Status, document_fingerprint
+from ml_connector.state import ExtractedInvoice, Status, document_fingerprint
 from ml_connector.sync.catalog import load_catalog
+from ml_connector.sync.context import TenantContext
 from ml_connector.sync.staging import DEFAULT_BATCH_SIZE, MAX_BATCHES, Staging, StoragePath, write_batches
 from ml_connector.sync.values import ledger_amount, parse_timestamp
-from ml_connector.sync.window import DEFAULT_OVERLAP, STREAM, plan
+from ml_connector.sync.window import DEFAULT_OVERLAP, STREAM, Window, plan
 
 log = logging.getLogger(__name__)
 
@@ -32,70 +30,99 @@ MAX_REPORT_ATTEMPTS = 5
 
 
 def extract(
-    *, basware: BaswareClient, ifs: IfsClient, store: StateStore, tenant: TenantConfig, run_id: str,
-    staging: StoragePath, window: tuple[datetime, datetime] | None = None,
+    ctx: TenantContext, staging: StoragePath, *, window: tuple[datetime, datetime] | None = None,
     overlap: timedelta = DEFAULT_OVERLAP, batch_size: int = DEFAULT_BATCH_SIZE, dag_id: str | None = None,
     stream: str = STREAM,
 ) -> dict[str, Any]:
-    tenant_id = tenant.tenant_id
-    win = plan(store, tenant_id, window, overlap, stream)
-    store.start_run(tenant_id, run_id, dag_id=dag_id, info={"window": win.to_dict()})
-    stage = Staging(staging, tenant_id, run_id)
-    catalog_ref = stage.write("catalog.json", load_catalog(ifs, tenant.companies.values()).to_json())
-    extra = {"tenant": tenant_id, "run_id": run_id, "catalog": catalog_ref}
-    counts: Counter[str] = Counter()
-    refs: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    pending: list[dict[str, Any]] = []
-    latest: datetime | None = None
+    win = plan(ctx.store, ctx.tenant_id, window, overlap, stream)
+    ctx.store.start_run(ctx.tenant_id, ctx.run_id, dag_id=dag_id, info={"window": win.to_dict()})
+    stage = Staging(staging, ctx.tenant_id, ctx.run_id)
+    catalog_ref = stage.write("catalog.json", load_catalog(ctx.ifs, ctx.tenant.companies.values()).to_json())
+    batches = BatchWriter(ctx, stage, batch_size, {"tenant": ctx.tenant_id, "run_id": ctx.run_id,
+                                                   "catalog": catalog_ref})
     truncated = False
+    for doc in documents_in_window(ctx, win, batches.counts):
+        batches.add(doc)
+        if len(batches.refs) >= MAX_BATCHES:
+            truncated = True
+            log.warning("Tenant %s: %d batches reached; the rest waits for the next run", ctx.tenant_id,
+                        len(batches.refs))
+            break
+    batches.flush()
+    resumed = batches.add_resumed(unfinished_elsewhere(ctx, batches.seen))
+    win = replace(win, max_last_updated=batches.latest, truncated=truncated)
+    log.info("Tenant %s run %s: %d documents read, %d resumed, %d batches", ctx.tenant_id, ctx.run_id,
+             len(batches.seen), resumed, len(batches.refs))
+    return {"tenant": ctx.tenant_id, "run_id": ctx.run_id, "window": win.to_dict(), "catalog": catalog_ref,
+            "batches": batches.refs,
+            "counts": {"documents": len(batches.seen), "resumed": resumed, **_zeroed(batches.counts)}}
 
-    def flush() -> None:
-        if pending:
-            result = store.record_extracted(tenant_id, [ledger_row(d) for d in pending], run_id=run_id)
-            counts.update(inserted=len(result.inserted), unchanged=len(result.unchanged),
-                          reopened=len(result.reopened), changed_after_proposal=len(result.changed_after_proposal))
-            items = [{"invoice_id": str(d["invoiceId"]), "document": d} for d in pending]
-            refs.extend(write_batches(stage, "batch", items, len(items), extra, start=len(refs)))
-            pending.clear()
 
-    for doc in basware.iter_accounting_documents(last_updated=win.query_after):
+def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str]) -> Iterator[dict[str, Any]]:
+    """WaitingForTransfer documents last updated inside the window, each once; what is left out is
+    counted in `counts`."""
+    seen: set[str] = set()
+    for doc in ctx.basware.iter_accounting_documents(last_updated=win.query_after):
         invoice_id = doc.get("invoiceId")
         if not invoice_id:
             counts["unidentifiable"] += 1
-            log.error("Tenant %s: a Basware document without invoiceId was skipped (bumid %s)", tenant_id,
+            log.error("Tenant %s: a Basware document without invoiceId was skipped (bumid %s)", ctx.tenant_id,
                       doc.get("bumid"))
-            continue
-        last_updated = parse_timestamp(doc.get("lastUpdated"))
-        if not win.contains(last_updated):
+        elif not win.contains(parse_timestamp(doc.get("lastUpdated"))):
             counts["outside_window"] += 1
-            continue
-        if str(invoice_id) in seen:
-            continue  # a page boundary moved under us: the same document twice
-        seen.add(str(invoice_id))
-        if last_updated is not None and (latest is None or last_updated > latest):
-            latest = last_updated
-        pending.append(doc)
-        if len(pending) >= batch_size:
-            flush()
-            if len(refs) >= MAX_BATCHES:
-                truncated = True
-                log.warning("Tenant %s: %d batches reached; the rest waits for the next run", tenant_id, len(refs))
-                break
-    flush()
+        elif str(invoice_id) not in seen:  # else a page boundary moved under us: the same document twice
+            seen.add(str(invoice_id))
+            yield doc
 
-    resume = [{"invoice_id": e.invoice_id, "document": None}
-              for e in store.unfinished(tenant_id, RESUME_STATUSES)
-              if e.invoice_id not in seen and not (e.status is Status.QUARANTINED and e.attempts >= MAX_REPORT_ATTEMPTS)]
-    slots = MAX_BATCHES - len(refs)
-    if resume and slots > 0:
-        size = max(batch_size, -(-len(resume) // slots))
-        refs.extend(write_batches(stage, "resume", resume, size, extra, start=len(refs)))
-    win = replace(win, max_last_updated=latest, truncated=truncated)
-    log.info("Tenant %s run %s: %d documents read, %d resumed, %d batches", tenant_id, run_id, len(seen),
-             len(resume), len(refs))
-    return {"tenant": tenant_id, "run_id": run_id, "window": win.to_dict(), "catalog": catalog_ref,
-            "batches": refs, "counts": {"documents": len(seen), "resumed": len(resume), **_zeroed(counts)}}
+
+def unfinished_elsewhere(ctx: TenantContext, seen: set[str]) -> list[str]:
+    """What only the ledger remembers: invoices this read did not return that still owe a step."""
+    return [e.invoice_id for e in ctx.store.unfinished(ctx.tenant_id, RESUME_STATUSES)
+            if e.invoice_id not in seen
+            and not (e.status is Status.QUARANTINED and e.attempts >= MAX_REPORT_ATTEMPTS)]
+
+
+class BatchWriter:
+    """Records extracted documents in the ledger and stages them as batches of `batch_size`."""
+
+    def __init__(self, ctx: TenantContext, stage: Staging, batch_size: int, extra: dict[str, Any]) -> None:
+        self.ctx, self.stage, self.batch_size, self.extra = ctx, stage, batch_size, extra
+        self.counts: Counter[str] = Counter()
+        self.refs: list[dict[str, Any]] = []
+        self.seen: set[str] = set()
+        self.latest: datetime | None = None
+        self._pending: list[dict[str, Any]] = []
+
+    def add(self, doc: dict[str, Any]) -> None:
+        self.seen.add(str(doc["invoiceId"]))
+        last_updated = parse_timestamp(doc.get("lastUpdated"))
+        if last_updated is not None and (self.latest is None or last_updated > self.latest):
+            self.latest = last_updated
+        self._pending.append(doc)
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """The ledger first, then the staged batch: a document staged is always in the ledger."""
+        if not self._pending:
+            return
+        result = self.ctx.store.record_extracted(self.ctx.tenant_id, [ledger_row(d) for d in self._pending],
+                                                 run_id=self.ctx.run_id)
+        self.counts.update(inserted=len(result.inserted), unchanged=len(result.unchanged),
+                           reopened=len(result.reopened), changed_after_proposal=len(result.changed_after_proposal))
+        items = [{"invoice_id": str(d["invoiceId"]), "document": d} for d in self._pending]
+        self.refs.extend(write_batches(self.stage, "batch", items, len(items), self.extra, start=len(self.refs)))
+        self._pending.clear()
+
+    def add_resumed(self, invoice_ids: list[str]) -> int:
+        """Batches of invoices resumed from the ledger (no document: each stage fetches it), spread over
+        the batch slots left; returns how many were resumed."""
+        slots = MAX_BATCHES - len(self.refs)
+        if invoice_ids and slots > 0:
+            size = max(self.batch_size, -(-len(invoice_ids) // slots))
+            items = [{"invoice_id": i, "document": None} for i in invoice_ids]
+            self.refs.extend(write_batches(self.stage, "resume", items, size, self.extra, start=len(self.refs)))
+        return len(invoice_ids)
 
 
 def _zeroed(counts: Counter[str]) -> dict[str, int]:

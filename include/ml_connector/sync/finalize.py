@@ -6,9 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ml_connector.config import TenantConfig
-from ml_connector.ifs.client import IfsClient
-from ml_connector.state import StateStore
+from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import ControlTotalMismatch
 from ml_connector.sync.flow import COUNT_KEYS
 from ml_connector.sync.totals import control_totals, describe_mismatch
@@ -26,14 +24,12 @@ def merge_counts(extracted: Mapping[str, Any], results: Sequence[Mapping[str, An
     return counts
 
 
-def finalize(
-    *, ifs: IfsClient, store: StateStore, tenant: TenantConfig, run_id: str, extracted: Mapping[str, Any],
-    results: Sequence[Mapping[str, Any]] = (), stream: str = STREAM,
-) -> dict[str, Any]:
+def finalize(ctx: TenantContext, extracted: Mapping[str, Any], results: Sequence[Mapping[str, Any]] = (), *,
+             stream: str = STREAM) -> dict[str, Any]:
     """Raises ControlTotalMismatch (after recording the run as failed) when IFS and Basware differ."""
-    tenant_id = tenant.tenant_id
+    tenant_id, run_id, store = ctx.tenant_id, ctx.run_id, ctx.store
     counts = merge_counts(extracted, results)
-    totals = control_totals(ifs, store, tenant_id, run_id)
+    totals = control_totals(ctx.ifs, store, tenant_id, run_id)
     bad = [t for t in totals if not t["match"]]
     if bad:
         store.finish_run(tenant_id, run_id, "failed", counts=counts, control_totals=totals)

@@ -1,12 +1,12 @@
 """The invoice flow's task-level functions: what each Airflow task of the invoice DAG calls.
 
     extract(...)        -> {"batches": [...], "window": {...}, "catalog": ref, "counts": {...}}
-    process_batch(...)  -> {"batch": ref, "invoices": n, "created": .., "reported": .., ...}
+    process_batch(...)  -> {"batch": ref, "invoices": n, "created": .., "reported": .., "held": [...]}
     finalize(...)       -> {"state": .., "counts": {...}, "control_totals": [...], "watermark": {...}}
     replay(...)         -> {"results": {invoice_id: {"outcome", "message"}}, "counts": {...}}
     list_quarantine(...)-> [{"invoice_id", "reason_code", "reason", ...}]
 
-Each takes its dependencies explicitly and returns small JSON-serialisable dicts (XCom-sized).
+Each takes the run's TenantContext first and returns small JSON-serialisable dicts (XCom-sized).
 No Airflow imports here.
 """
 
@@ -17,65 +17,71 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ml_connector.basware.client import BaswareClient
-from ml_connector.config import TenantConfig
 from ml_connector.http.errors import FatalError, RetriableError
-from ml_connector.ifs.client import IfsClient
+from ml_connector.http.redact import redact
 from ml_connector.state import StateStore
 from ml_connector.sync.catalog import Catalog
-from ml_connector.sync.deps import flow_deps
+from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import RECORD_TYPE
 from ml_connector.sync.extract import extract
 from ml_connector.sync.finalize import finalize
-from ml_connector.sync.flow import COUNT_KEYS, InvoiceFlow
-from ml_connector.sync.proposals import DEFAULT_SETTLE
+from ml_connector.sync.flow import COUNT_KEYS, HOLDING_EVENTS, InvoiceFlow, InvoiceItem, Stage
+from ml_connector.sync.invoice_suppliers import VendorDirectory
 from ml_connector.sync.replay import replay
 from ml_connector.sync.staging import StoragePath, read_json
 from ml_connector.sync.values import iso
-from ml_connector.sync.vendors import VendorDirectory
 
 __all__ = ["extract", "finalize", "list_quarantine", "process_batch", "replay"]
 log = logging.getLogger(__name__)
 
 
-def process_batch(
-    batch_ref: Mapping[str, Any], *, basware: BaswareClient, ifs: IfsClient, store: StateStore,
-    tenant: TenantConfig, run_id: str, staging: StoragePath, settle: Sequence[float] = DEFAULT_SETTLE,
-    vendors: VendorDirectory | None = None, stage: str | None = None,
-) -> dict[str, Any]:
+def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[str, Any], *,
+                  stage: Stage | None = None, vendors: VendorDirectory | None = None) -> dict[str, Any]:
     """Every invoice of one staged batch, each on its own: one bad invoice never stops the others.
 
-    `stage` (one of flow.STAGES) does only that step for the batch; None runs every invoice to the end.
+    `stage` does only that stage for the batch (the DAG's tasks); None runs every stage in order for
+    each invoice. When `batch_ref` is the previous stage's result, its counts are carried forward and
+    the invoices it deferred or failed (`held`) are taken no further in this run.
     A FatalError (credentials, permissions) ends the batch at once: all invoices would fail alike.
-    When `batch_ref` is a previous stage's result, its counts are carried forward.
     """
     batch = read_json(staging, batch_ref["ref"])
     catalog = Catalog.from_json(read_json(staging, batch["catalog"]))
-    deps = flow_deps(basware=basware, ifs=ifs, store=store, tenant=tenant, run_id=run_id, catalog=catalog,
-                     vendors=vendors, settle=settle)
-    items = batch["items"]
-    prefetch = stage in (None, "reconcile_vendors")
-    try:
-        if prefetch:
-            deps.suppliers.prefetch(str(i["document"].get("supplierCode") or "") for i in items
-                                    if i.get("document"))
-    except RetriableError as exc:  # only an optimisation: ensure() checks one by one
-        log.warning("Supplier prefetch failed (%s); checking suppliers one by one", exc)
-    flow = InvoiceFlow(deps)
+    flow = InvoiceFlow.build(ctx, catalog, vendors)
+    held = set(batch_ref.get("held") or ())
+    items = [InvoiceItem(str(i["invoice_id"]), i.get("document")) for i in batch["items"]]
+    items = [i for i in items if i.invoice_id not in held]
+    if stage in (None, Stage.RECONCILE_VENDORS):
+        _prefetch_suppliers(flow, items)
     counts: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
     counts.update({k: int(batch_ref[k]) for k in COUNT_KEYS if k in batch_ref})
     for item in items:
-        invoice_id = str(item["invoice_id"])
-        try:
-            counts.update(flow.run(invoice_id, item.get("document"), stage))
-        except FatalError:
-            raise
-        except Exception as exc:  # a bug hit by one invoice: logged with its traceback, the rest go on
-            log.exception("Invoice %s failed unexpectedly", invoice_id)
-            store.record_error(tenant.tenant_id, invoice_id, f"{type(exc).__name__}: {exc}", run_id=run_id)
-            counts["failed"] += 1
-    log.info("Batch %s: %s", batch_ref["ref"], dict(counts))
-    return {"ref": batch_ref["ref"], "batch": batch_ref["ref"], "invoices": len(items), **counts}
+        events = _run_one(ctx, flow, item, stage)
+        counts.update(events)
+        if HOLDING_EVENTS.intersection(events):
+            held.add(item.invoice_id)
+    log.info("Batch %s%s: %s", batch_ref["ref"], f" {stage}" if stage else "", dict(counts))
+    return {"ref": batch_ref["ref"], "batch": batch_ref["ref"], "invoices": len(batch["items"]), **counts,
+            "held": sorted(held)}
+
+
+def _run_one(ctx: TenantContext, flow: InvoiceFlow, item: InvoiceItem, stage: Stage | None) -> list[str]:
+    try:
+        return flow.run(item.invoice_id, item.document) if stage is None else flow.run_stage(stage, item)
+    except FatalError:
+        raise
+    except Exception as exc:  # a bug hit by one invoice: logged with its traceback, the rest go on
+        log.exception("Invoice %s failed unexpectedly", item.invoice_id)
+        ctx.store.record_error(ctx.tenant_id, item.invoice_id, redact(f"{type(exc).__name__}: {exc}"),
+                               run_id=ctx.run_id)
+        return ["failed"]
+
+
+def _prefetch_suppliers(flow: InvoiceFlow, items: list[InvoiceItem]) -> None:
+    codes = (str(i.document.get("supplierCode") or "") for i in items if i.document)
+    try:
+        flow.suppliers.prefetch(codes)
+    except RetriableError as exc:  # only an optimisation: ensure() checks one by one
+        log.warning("Supplier prefetch failed (%s); checking suppliers one by one", exc)
 
 
 def list_quarantine(store: StateStore, tenant_id: str) -> list[dict[str, Any]]:

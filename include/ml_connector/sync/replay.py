@@ -14,59 +14,48 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
-from ml_connector.basware.client import BaswareClient
-from ml_connector.config import TenantConfig
 from ml_connector.http.errors import RetriableError
-from ml_connector.ifs.client import IfsClient
-from ml_connector.state import QuarantineEntry, StateStore
+from ml_connector.state import QuarantineEntry
 from ml_connector.sync.catalog import load_catalog
-from ml_connector.sync.deps import flow_deps
+from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import RECORD_TYPE
 from ml_connector.sync.extract import ledger_row
 from ml_connector.sync.flow import OPEN_IN_BASWARE, InvoiceFlow
-from ml_connector.sync.proposals import DEFAULT_SETTLE
 
 log = logging.getLogger(__name__)
 
 
-def replay(
-    *, basware: BaswareClient, ifs: IfsClient, store: StateStore, tenant: TenantConfig, run_id: str,
-    invoice_id: str | None = None, settle: Sequence[float] = DEFAULT_SETTLE,
-) -> dict[str, Any]:
+def replay(ctx: TenantContext, invoice_id: str | None = None) -> dict[str, Any]:
     """Replay one quarantined invoice, or all open ones (`invoice_id=None`)."""
-    tenant_id = tenant.tenant_id
-    if invoice_id is not None:
-        found = store.get_quarantined(tenant_id, RECORD_TYPE, invoice_id)
-        entries: list[QuarantineEntry | None] = [found if found and found.resolved_at is None else None]
-    else:
-        entries = list(store.list_open(tenant_id, RECORD_TYPE))
+    entries = _open_entries(ctx, invoice_id)
     results: dict[str, dict[str, str]] = {}
-    if invoice_id is not None and entries == [None]:
+    if invoice_id is not None and not entries:
         results[invoice_id] = {"outcome": "not_quarantined", "message": "no open quarantine entry"}
-        entries = []
-    flow = None
-    if entries:
-        catalog = load_catalog(ifs, tenant.companies.values())  # fresh: the fix may be in IFS
-        flow = InvoiceFlow(flow_deps(basware=basware, ifs=ifs, store=store, tenant=tenant, run_id=run_id,
-                                     catalog=catalog, settle=settle))
+    # A fresh code-part catalog: the fix may be in IFS.
+    flow = InvoiceFlow.build(ctx, load_catalog(ctx.ifs, ctx.tenant.companies.values())) if entries else None
     for entry in entries:
-        assert entry is not None and flow is not None
+        assert flow is not None
         try:
-            outcome, message = _replay_one(basware, store, flow, tenant_id, run_id, entry.record_id)
+            outcome, message = _replay_one(ctx, flow, entry.record_id)
         except RetriableError as exc:  # Basware unreachable for this one: the others still get their turn
             outcome, message = "deferred", str(exc)
         results[entry.record_id] = {"outcome": outcome, "message": message}
         log.info("Replay of invoice %s: %s (%s)", entry.record_id, outcome, message)
     counts = Counter(r["outcome"] for r in results.values())
-    return {"tenant": tenant_id, "run_id": run_id, "results": results, "counts": dict(counts)}
+    return {"tenant": ctx.tenant_id, "run_id": ctx.run_id, "results": results, "counts": dict(counts)}
 
 
-def _replay_one(basware: BaswareClient, store: StateStore, flow: InvoiceFlow, tenant_id: str, run_id: str,
-                invoice_id: str) -> tuple[str, str]:
-    doc = basware.get_accounting_document(invoice_id)
+def _open_entries(ctx: TenantContext, invoice_id: str | None) -> list[QuarantineEntry]:
+    if invoice_id is None:
+        return list(ctx.store.list_open(ctx.tenant_id, RECORD_TYPE))
+    found = ctx.store.get_quarantined(ctx.tenant_id, RECORD_TYPE, invoice_id)
+    return [found] if found and found.resolved_at is None else []
+
+
+def _replay_one(ctx: TenantContext, flow: InvoiceFlow, invoice_id: str) -> tuple[str, str]:
+    doc = ctx.basware.get_accounting_document(invoice_id)
     status = (doc or {}).get("processingStatus")
     if doc is None:
         return "not_in_basware", "Basware no longer has this document: nothing can be transferred"
@@ -75,6 +64,7 @@ def _replay_one(basware: BaswareClient, store: StateStore, flow: InvoiceFlow, te
                                     "Basware, then run again (the fixed mapping applies)")
     if status not in OPEN_IN_BASWARE:
         return "not_replayable", f"the document is {status} in Basware"
+    store, tenant_id, run_id = ctx.store, ctx.tenant_id, ctx.run_id
     store.record_extracted(tenant_id, [ledger_row(doc)], run_id=run_id)  # a new version reopens by itself
     store.reopen(tenant_id, invoice_id, run_id=run_id)  # the same version: the one sanctioned step back
     store.mark_replayed(tenant_id, RECORD_TYPE, invoice_id)

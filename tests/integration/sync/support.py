@@ -16,7 +16,8 @@ from ml_connector.ifs.client import IfsClient
 from ml_connector.sandbox.runner import Sandbox, SandboxOptions
 from ml_connector.state import StateStore, Status
 from ml_connector.sync import invoices
-from ml_connector.sync.flow import STAGES
+from ml_connector.sync.context import TenantContext
+from ml_connector.sync.flow import Stage
 
 FAST = RetryPolicy(max_attempts=4, max_total_seconds=10.0, initial_wait=0.0, max_wait=0.0, jitter=0.0)
 SETTLE = (0.0,)
@@ -40,40 +41,38 @@ class Env:
     def tenant_id(self) -> str:
         return self.tenant.tenant_id
 
-    def deps(self, **override: Any) -> dict[str, Any]:
-        return {"basware": self.basware, "ifs": self.ifs, "store": self.store, "tenant": self.tenant, **override}
+    def context(self, run_id: str, **override: Any) -> TenantContext:
+        parts = {"basware": self.basware, "ifs": self.ifs, "store": self.store, **override}
+        return TenantContext(tenant=self.tenant, run_id=run_id, settle=SETTLE, **parts)
 
     def extract(self, run_id: str, **kw: Any) -> dict[str, Any]:
-        return invoices.extract(**self.deps(), run_id=run_id, staging=self.staging, batch_size=kw.pop("batch_size", 5),
-                                **kw)
+        return invoices.extract(self.context(run_id), self.staging, batch_size=kw.pop("batch_size", 5), **kw)
 
     def process(self, extracted: dict[str, Any], **override: Any) -> list[dict[str, Any]]:
-        run_id = extracted["run_id"]
-        return [invoices.process_batch(ref, **self.deps(**override), run_id=run_id, staging=self.staging,
-                                       settle=SETTLE) for ref in extracted["batches"]]
+        """Each batch in one go: every stage in order for each invoice (InvoiceFlow.run)."""
+        ctx = self.context(extracted["run_id"], **override)
+        return [invoices.process_batch(ctx, self.staging, ref) for ref in extracted["batches"]]
 
     def process_staged(self, extracted: dict[str, Any]) -> list[dict[str, Any]]:
         """As the DAG does: each batch through the stages one at a time, counts carried forward."""
+        ctx = self.context(extracted["run_id"])
         results = []
         for ref in extracted["batches"]:
             result: dict[str, Any] = ref
-            for stage in STAGES:
-                result = invoices.process_batch(result, **self.deps(), run_id=extracted["run_id"],
-                                                staging=self.staging, settle=SETTLE, stage=stage)
+            for stage in Stage:
+                result = invoices.process_batch(ctx, self.staging, result, stage=stage)
             results.append(result)
         return results
 
     def finalize(self, extracted: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
-        return invoices.finalize(ifs=self.ifs, store=self.store, tenant=self.tenant, run_id=extracted["run_id"],
-                                 extracted=extracted, results=results)
+        return invoices.finalize(self.context(extracted["run_id"]), extracted, results)
 
     def run(self, **kw: Any) -> dict[str, Any]:
         extracted = self.extract(f"run-{next(self.runs)}", **kw)
         return self.finalize(extracted, self.process(extracted))
 
     def replay(self, invoice_id: str | None = None) -> dict[str, Any]:
-        return invoices.replay(**self.deps(), run_id=f"replay-{next(self.runs)}", invoice_id=invoice_id,
-                               settle=SETTLE)
+        return invoices.replay(self.context(f"replay-{next(self.runs)}"), invoice_id)
 
     # -- what the systems hold ------------------------------------------------------------------------
     def proposals(self) -> dict[str, dict[str, Any]]:

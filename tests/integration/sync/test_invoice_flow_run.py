@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from ml_connector.state import Status
 from ml_connector.sync.errors import ControlTotalMismatch
+from ml_connector.sync.flow import InvoiceFlow, InvoiceItem, Stage
 
 from .support import Env, make_env
 
@@ -54,6 +56,21 @@ def test_full_run_then_a_second_run_on_postgres(tmp_path: Path, pg_url: str) -> 
         check_first_and_second_run(env)
     finally:
         envs.close()
+
+
+def test_the_whole_flow_is_the_stages_in_order(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One path: a batch run in one go calls exactly the DAG's stages, in order, for each invoice."""
+    calls: dict[str, list[Stage]] = defaultdict(list)
+    run_stage = InvoiceFlow.run_stage
+
+    def recording(flow: InvoiceFlow, stage: Stage, item: InvoiceItem) -> list[str]:
+        calls[item.invoice_id].append(stage)
+        return run_stage(flow, stage, item)
+
+    monkeypatch.setattr(InvoiceFlow, "run_stage", recording)
+    result = env.run()
+    assert result["counts"]["reported"] == 12 and len(calls) == 12
+    assert all(stages == list(Stage) for stages in calls.values()), dict(calls)
 
 
 def test_stage_by_stage_processing_ends_like_the_whole_flow(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Vendor reconciliation inside the invoice flow: the invoice's supplier must exist in IFS.
+"""Supplier check inside the invoice flow: the invoice's supplier must exist in IFS before its proposal.
 
 Basware's supplierCode is the IFS SupplierId. A supplier missing in IFS is created from the Basware
 vendor record (and written to the audit trail); a supplier unknown to both systems quarantines the

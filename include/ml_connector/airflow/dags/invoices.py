@@ -1,0 +1,125 @@
+"""The invoice DAG of one tenant (`mlc_<tenant>_invoices`):
+
+    extract ─► process_batch (mapped task group, one per staged batch):
+                 map_dimensions ─► reconcile_vendors ─► upsert_proposals ─► report_back
+            ─► finalize (control totals, watermark)
+
+The batch group's tasks are the invoice flow's stages (`sync.flow.Stage`), in order; each hands the
+next its counts and the invoices it held back. Vendor reconciliation runs before the proposals are
+written, not after as first sketched: IFS refuses a proposal for a supplier it does not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, Param, XComArg, get_current_context, task, task_group
+
+from ml_connector.airflow.dags.common import START_DATE, interval_schedule, run_window, tenant_default_args
+from ml_connector.airflow.runtime import TenantRuntime
+from ml_connector.config import TenantConfig
+from ml_connector.sync import invoices
+from ml_connector.sync.flow import Stage
+from ml_connector.webhooks import settle_deliveries
+
+
+class IncompleteRun(RuntimeError):
+    """Some invoices of the run are neither reported nor quarantined (deferred or failed): the run is
+    marked failed so the alert fires; the next run resumes them from the ledger."""
+
+    def __init__(self, tenant_id: str, outcome: dict[str, Any]) -> None:
+        counts = outcome["counts"]
+        super().__init__(f"tenant {tenant_id}: run {outcome['run_id']} is {outcome['state']}: "
+                         f"{counts.get('deferred', 0)} deferred, {counts.get('failed', 0)} failed; "
+                         f"watermark {outcome['watermark']['reason']}")
+
+
+def invoice_dag_id(tenant_id: str) -> str:
+    return f"mlc_{tenant_id}_invoices"
+
+
+def batch_results(pulled: Any) -> list[dict[str, Any]]:
+    """The mapped batches' results as a list. Airflow hands over a lone dict when exactly one batch ran
+    and nothing when none did (the mapped group was skipped)."""
+    if not pulled:
+        return []
+    if isinstance(pulled, dict):
+        return [pulled]
+    return [r for r in pulled if r]
+
+
+def with_lost_batches(results: list[dict[str, Any]], batches: Any) -> list[dict[str, Any]]:
+    """`results` plus a stand-in for each batch whose task failed and handed back nothing: its invoices
+    count as failed, so the run is recorded as partial and fails (instead of ending "success")."""
+    finished = {r.get("ref") for r in results}
+    lost = [{"ref": b["ref"], "invoices": int(b["count"]), "failed": int(b["count"])}
+            for b in batches or [] if b["ref"] not in finished]
+    return results + lost
+
+
+def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: int = 2) -> DAG:
+    runtime = TenantRuntime(tenant, regions)
+    with DAG(
+        dag_id=invoice_dag_id(tenant.tenant_id),
+        description=f"Basware approved invoices -> IFS posting proposals for tenant {tenant.tenant_id}",
+        schedule=interval_schedule(tenant.trigger.schedule),
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=tenant_default_args(tenant, retries),
+        params={"window_start": Param(None, type=["null", "string"], description="ISO date-time; with "
+                                      "window_end, re-reads exactly that window (creates nothing twice)"),
+                "window_end": Param(None, type=["null", "string"])},
+        tags=["ml-connector", f"tenant:{tenant.tenant_id}", "invoices"],
+        doc_md=__doc__,
+    ) as dag:
+        batches = extract_task(runtime, dag.dag_id)()
+        last_stage = batch_group(runtime).expand(batch=batches)
+        finalize_task(runtime)(XComArg(batches.operator, key="summary"), last_stage, batches)
+    return dag
+
+
+def extract_task(runtime: TenantRuntime, dag_id: str) -> Any:
+    @task(task_id="extract")
+    def extract() -> list[dict[str, Any]]:
+        """Returns the staged batch references to map over; the window and counts go to finalize."""
+        context = get_current_context()
+        extracted = invoices.extract(runtime.context(context["run_id"]), runtime.staging,
+                                     window=run_window(context), dag_id=dag_id)
+        context["ti"].xcom_push(key="summary", value={"window": extracted["window"],
+                                                      "counts": extracted["counts"]})
+        return list(extracted["batches"])
+    return extract
+
+
+def stage_task(runtime: TenantRuntime, stage: Stage) -> Any:
+    @task(task_id=stage.value)
+    def run_stage(batch: dict[str, Any]) -> dict[str, Any]:
+        ctx = runtime.context(get_current_context()["run_id"])
+        return invoices.process_batch(ctx, runtime.staging, batch, stage=stage)
+    return run_stage
+
+
+def batch_group(runtime: TenantRuntime) -> Any:
+    @task_group(group_id="process_batch")
+    def process_batch(batch: dict[str, Any]) -> Any:
+        """One staged batch through the invoice flow's stages; returns the last stage's result."""
+        result: Any = batch
+        for stage in Stage:
+            result = stage_task(runtime, stage)(result)
+        return result
+    return process_batch
+
+
+def finalize_task(runtime: TenantRuntime) -> Any:
+    @task(task_id="finalize", trigger_rule="all_done")
+    def finalize(summary: dict[str, Any], results: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
+        """Runs even when a batch failed: the run is recorded and the watermark stays put."""
+        ctx = runtime.context(get_current_context()["run_id"])
+        outcome = invoices.finalize(ctx, summary, with_lost_batches(batch_results(results), batches))
+        # Webhook deliveries whose invoices are now final leave the inbox (partial runs settle too).
+        outcome["webhook_deliveries_settled"] = settle_deliveries(ctx.store, ctx.tenant_id)
+        if outcome["state"] != "success":
+            raise IncompleteRun(ctx.tenant_id, outcome)
+        return outcome
+    return finalize
