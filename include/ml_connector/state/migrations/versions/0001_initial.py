@@ -33,6 +33,15 @@ def _run_id() -> sa.Column:
 
 
 def upgrade() -> None:
+    _create_ledger()
+    _create_quarantine()
+    _create_watermarks()
+    _create_audit()
+    _create_webhook_inbox()
+    _create_runs()
+
+
+def _create_ledger() -> None:
     op.create_table(
         "mlc_ledger",
         _tenant(),
@@ -61,6 +70,8 @@ def upgrade() -> None:
         "ix_mlc_ledger_tenant_id_basware_last_updated", "mlc_ledger", ["tenant_id", "basware_last_updated"]
     )
 
+
+def _create_quarantine() -> None:
     op.create_table(
         "mlc_quarantine",
         _tenant(),
@@ -80,6 +91,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_mlc_quarantine_tenant_id_resolved_at", "mlc_quarantine", ["tenant_id", "resolved_at"])
 
+
+def _create_watermarks() -> None:
     op.create_table(
         "mlc_watermarks",
         _tenant(),
@@ -90,6 +103,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "stream", name="pk_mlc_watermarks"),
     )
 
+
+def _create_audit() -> None:
     op.create_table(
         "mlc_audit",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -107,6 +122,8 @@ def upgrade() -> None:
         "ix_mlc_audit_tenant_id_entity_entity_key_at", "mlc_audit", ["tenant_id", "entity", "entity_key", "at"]
     )
 
+
+def _create_webhook_inbox() -> None:
     op.create_table(
         "mlc_webhook_inbox",
         _tenant(),
@@ -121,6 +138,8 @@ def upgrade() -> None:
         "ix_mlc_webhook_inbox_tenant_id_processed_at", "mlc_webhook_inbox", ["tenant_id", "processed_at"]
     )
 
+
+def _create_runs() -> None:
     op.create_table(
         "mlc_runs",
         _tenant(),
