@@ -55,7 +55,8 @@ class TenantFailureNotifier(BaseNotifier):
 
     def _post_webhook(self, alert: dict[str, Any]) -> None:
         conn = BaseHook.get_connection(self.webhook_conn_id)  # type: ignore[arg-type]
-        url = conn.host if "://" in (conn.host or "") else f"{conn.schema or 'https'}://{conn.host}"
+        host = conn.host or ""
+        url = host if "://" in host else f"{conn.schema or 'https'}://{host}"
         if conn.port:
             url = f"{url}:{conn.port}"
         url = f"{url.rstrip('/')}/{(conn.extra_dejson.get('endpoint') or '').lstrip('/')}".rstrip("/")

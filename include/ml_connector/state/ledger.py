@@ -174,7 +174,7 @@ class LedgerOps(Ops):
         if run_id is not None:
             stmt = stmt.where(ledger.c.run_id == run_id)
         with self._tx(read_only=True) as conn:
-            found = dict(conn.execute(stmt.group_by(ledger.c.status)).tuples().all())
+            found: dict[str, int] = dict(conn.execute(stmt.group_by(ledger.c.status)).tuples().all())
         return {s: found.get(s.value, 0) for s in Status}
 
     def control_totals(

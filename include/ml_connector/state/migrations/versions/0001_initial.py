@@ -24,11 +24,11 @@ AMOUNT = sa.Numeric(19, 4).with_variant(sa.BigInteger(), "sqlite")
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def _tenant() -> sa.Column:
+def _tenant() -> sa.Column[str]:
     return sa.Column("tenant_id", sa.String(64), nullable=False)
 
 
-def _run_id() -> sa.Column:
+def _run_id() -> sa.Column[str]:
     return sa.Column("run_id", sa.String(250))
 
 

@@ -1,0 +1,45 @@
+"""Size limits that keep the product's code readable: no function over 50 lines, no class over 15
+public methods (style.md: small objects with short interfaces, no god classes)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+PRODUCT = Path(__file__).resolve().parents[2] / "include" / "ml_connector"
+MAX_FUNCTION_LINES = 50
+MAX_PUBLIC_METHODS = 15
+
+
+def modules() -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(PRODUCT.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(PRODUCT.parent)}:{getattr(node, 'lineno', '?')}"
+
+
+def test_the_product_code_is_found() -> None:
+    assert len(list(modules())) > 50
+
+
+def test_no_function_is_longer_than_50_lines() -> None:
+    long = [f"{where(path, node)} {node.name}: {node.end_lineno - node.lineno + 1} lines"
+            for path, tree in modules() for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert not long, "\n".join(long)
+
+
+def test_no_class_has_more_than_15_public_methods() -> None:
+    big = []
+    for path, tree in modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                public = [m.name for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                          and not m.name.startswith("_")]
+                if len(public) > MAX_PUBLIC_METHODS:
+                    big.append(f"{where(path, node)} {node.name}: {len(public)} public methods")
+    assert not big, "\n".join(big)
