@@ -10,7 +10,7 @@ from ml_connector.sandbox.runner import Sandbox, SandboxOptions
 
 def test_history_log_lists_writes_after_a_timestamp_with_parsed_keys() -> None:
     with Sandbox(SandboxOptions(invoices=5, suppliers=30)) as sandbox:
-        from ml_connector.connections import IfsConnection
+        from ml_connector.connection_settings import IfsConnection
 
         creds = sandbox.credentials()["ifs"]
         client = IfsConnection(host=sandbox.ifs_url, realm=creds["realm"], client_id=creds["client_id"],
