@@ -129,6 +129,8 @@ class InvoiceFlow:
             if d.suppliers.ensure(draft.supplier_id, draft.company, invoice_id):
                 events.append("suppliers_created")
             result = self._upsert(draft)
+        except NotFoundError:  # a 404 mid-step: run() fails the invoice for now; not quarantined
+            raise
         except (UnknownSupplier, DuplicateProposals, RecordError) as exc:
             code = _reason_code(exc)
             reason = f"{label(doc)}: {_why(exc)}"
@@ -169,6 +171,8 @@ class InvoiceFlow:
                     events.append("suppliers_created")
                 return
             result = self._upsert(draft)
+        except NotFoundError:  # a 404 mid-step: run() fails the invoice for now; not quarantined
+            raise
         except (UnknownSupplier, DuplicateProposals, RecordError) as exc:
             self._quarantine(entry, _reason_code(exc), f"{label(doc)}: {_why(exc)}", doc, events)
             return
@@ -241,6 +245,8 @@ class InvoiceFlow:
         try:
             reporting.transfer(self.d.basware, invoice_id, code=code, success=success, message=message,
                                reference=reference)
+        except NotFoundError:  # no such document: nothing Basware could show
+            raise
         except RecordError:
             # Refused: fine if Basware already shows this outcome (our earlier response landed unseen).
             if not reporting.basware_shows(self.d.basware, invoice_id, success):

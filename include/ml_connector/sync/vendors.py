@@ -100,6 +100,8 @@ class SupplierReconciler:
             if not self._exists(supplier_id):
                 raise CreateOutcomeUnknown(f"creating IFS supplier {supplier_id} got no answer and IFS "
                                            "does not show it; left for the next run") from None
+        except NotFoundError:  # the set itself is missing: not a concurrent create
+            raise
         except RecordError:
             if not self._exists(supplier_id):  # else a concurrent batch created it first: fine
                 raise
@@ -116,6 +118,8 @@ class SupplierReconciler:
                 "paymentTermCode"), "Currency": _default(vendor, "paymentMeans", "currencyCode")}
         try:
             self._ifs.create(cfg.projection, cfg.entity_set, {k: v for k, v in body.items() if v})
+        except NotFoundError:  # the invoice fails for now, as any 404 does
+            raise
         except (RecordError, OutcomeUnknownError) as exc:
             log.warning("IFS supplier %s: company %s link not created (%s)", supplier_id, company, exc)
 
