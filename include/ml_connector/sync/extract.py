@@ -59,7 +59,7 @@ def extract(
             refs.extend(write_batches(stage, "batch", items, len(items), extra, start=len(refs)))
             pending.clear()
 
-    for doc in basware.iter_accounting_documents(last_updated=win.query_after):
+    for doc in basware.documents.iter(last_updated=win.query_after):
         invoice_id = doc.get("invoiceId")
         if not invoice_id:
             counts["unidentifiable"] += 1

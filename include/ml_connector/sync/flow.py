@@ -261,7 +261,7 @@ class InvoiceFlow:
         events.append("quarantined")
 
     def _fetch(self, invoice_id: str) -> Mapping[str, Any] | None:
-        doc = self.d.basware.get_accounting_document(invoice_id)
+        doc = self.d.basware.documents.get(invoice_id)
         status = (doc or {}).get("processingStatus")
         if doc is None or status not in OPEN_IN_BASWARE:
             log.warning("Invoice %s is %s in Basware; left alone", invoice_id, status or "not found")

@@ -66,7 +66,7 @@ def replay(
 
 def _replay_one(basware: BaswareClient, store: StateStore, flow: InvoiceFlow, tenant_id: str, run_id: str,
                 invoice_id: str) -> tuple[str, str]:
-    doc = basware.get_accounting_document(invoice_id)
+    doc = basware.documents.get(invoice_id)
     status = (doc or {}).get("processingStatus")
     if doc is None:
         return "not_in_basware", "Basware no longer has this document: nothing can be transferred"
