@@ -90,7 +90,7 @@ def http_calls(creds: dict[str, Any], clear: bool = True) -> dict[str, Counter[s
 def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """The sync functions as the DAG's tasks call them, each timed."""
     from ml_connector.config import DEFAULT_CONFIG, load_config
-    from ml_connector.connections import BaswareConnection, IfsConnection
+    from ml_connector.connection_settings import BaswareConnection, IfsConnection
     from ml_connector.state import StateStore
     from ml_connector.sync import invoices
     from ml_connector.sync.context import TenantContext

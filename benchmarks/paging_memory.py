@@ -116,11 +116,11 @@ def run(creds: dict[str, Any], checkpoints: list[int], trace: bool) -> None:
     bw, ifs = creds["basware"], creds["ifs"]
     with BaswareClient(bw["base_url"], bw["client_id"], bw["client_secret"]) as basware:
         measure("Basware accountingDocuments (continuation header, 100/page, 302 to a pre-signed page)",
-                basware.iter_accounting_documents(page_size=100), checkpoints, trace)
+                basware.documents.iter(page_size=100), checkpoints, trace)
     with IfsClient(ifs["base_url"], ifs["realm"], ifs["client_id"], ifs["client_secret"]) as client:
         measure("IFS SupplierInfoGeneralSet (@odata.nextLink, server page limit 5000)",
-                client.iter_entities("SupplierHandling", "SupplierInfoGeneralSet",
-                                     Query(orderby=("SupplierId",))), checkpoints, trace)
+                client.reads.iter("SupplierHandling", "SupplierInfoGeneralSet",
+                                  Query(orderby=("SupplierId",))), checkpoints, trace)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ml_connector.config import ConfigError, load_config
-from ml_connector.connectivity import CheckResult
+from ml_connector.connection_check import CheckResult
 from ml_connector.stdio import stdout_to_stderr
 
 

@@ -109,5 +109,5 @@ def test_hook_get_conn_returns_our_client(sandbox: Sandbox, creds: dict, monkeyp
     client = IfsCloudHook("t_ifs_hook").get_conn()
     assert isinstance(client, IfsClient)
     companies = client.entities.companies
-    assert {row["Company"] for row in client.iter_entities(companies.projection, companies.entity_set)} == {
+    assert {row["Company"] for row in client.reads.iter(companies.projection, companies.entity_set)} == {
         "10", "20", "30", "40"}

@@ -119,8 +119,8 @@ def _fix_cost_center(w: Wired) -> None:
     ifs = w.sandbox.credentials()["ifs"]
     with IfsClient(ifs["base_url"], ifs["realm"], ifs["client_id"], ifs["client_secret"]) as client:
         values = client.entities.code_part_values
-        client.create(values.projection, values.entity_set, {"Company": company, "CodePart": letter,
-                                                             "CodePartValue": value, "Description": "New"})
+        client.writes.create(values.projection, values.entity_set, {
+            "Company": company, "CodePart": letter, "CodePartValue": value, "Description": "New"})
     put = requests.put(f"{w.sandbox.basware_url}/_sandbox/basware/documents/{w.bad_cost_center}/status",
                        json={"processingStatus": "WaitingForTransfer"}, timeout=10)
     put.raise_for_status()

@@ -14,14 +14,14 @@ from pydantic import ValidationError
 
 from ml_connector.basware.client import BaswareClient
 from ml_connector.config import DEFAULT_REGIONS, ConfigError, TenantConfig, load_config
-from ml_connector.connections import (
+from ml_connector.connection_check import check_basware, check_ifs
+from ml_connector.connection_settings import (
     CONN_TYPE_BASWARE,
     CONN_TYPE_IFS,
     BaswareConnection,
     IfsConnection,
     extra_value,
 )
-from ml_connector.connectivity import check_basware, check_ifs
 from ml_connector.ifs.client import IfsClient
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ml_connector.airflow.hooks import BaswareHook
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
-from ml_connector.connections import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, BaswareConnection, extra_value
+from ml_connector.connection_settings import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, BaswareConnection, extra_value
 from ml_connector.http.errors import MlConnectorError
 from ml_connector.http.redact import register_secret
 
@@ -79,7 +79,7 @@ def subscribe_tenant(config: ConnectorConfig, tenant: TenantConfig, url: str) ->
                           f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
     try:
         with settings.build_client(config.region_map()) as client:
-            answer = client.create_subscription(url, secret)
+            answer = client.subscriptions.create(url, secret)
     except MlConnectorError as exc:  # messages are redacted: the secret is registered above
         raise ConfigError(f"tenant {tenant.tenant_id!r}: Basware refused the subscription: {exc}") from None
     first = answer[0] if isinstance(answer, list) and answer else answer

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from ml_connector.airflow.hooks import read_connection
 from ml_connector.config import ConnectorConfig, TenantConfig, load_config
-from ml_connector.connections import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, extra_value
+from ml_connector.connection_settings import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, extra_value
 from ml_connector.state import StateStore
 from ml_connector.webhooks import SignatureScheme, TenantWebhook
 from ml_connector.webhooks import create_app as create_receiver_app

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.config import TenantConfig
-from ml_connector.connectivity import CheckResult
+from ml_connector.connection_check import CheckResult
 from ml_connector.reports import short_reason
 from ml_connector.sandbox.runner import Sandbox
 from ml_connector.state import StateStore

@@ -51,6 +51,8 @@ DEFAULT_EXCEPTION_ACTIONS: tuple[tuple[type[BaseException], Action], ...] = (
     (errors.RateLimitedError, Action.RATE_LIMITED),
     (errors.TransientError, Action.RETRY),
     (errors.ConflictError, Action.CONFLICT),
+    # A 404 is a record error for the run, but the transport gives up on it as before (not SKIP).
+    (errors.NotFoundError, Action.FAIL),
     (errors.RecordError, Action.SKIP),
     (errors.MlConnectorError, Action.FAIL),
     (requests.exceptions.SSLError, Action.FAIL),

@@ -1,16 +1,21 @@
 """One exception hierarchy for both clients; Airflow errors are made from these only at the task edge.
 
+The three groups say what the run does next, and the invoice flow acts on exactly that:
+
     MlConnectorError
-    ├── FatalError                 do not repeat: configuration, permissions, protocol
-    │   ├── AuthenticationError, PermissionDeniedError, NotFoundError, PreconditionRequiredError
-    │   ├── PaginationLoopError, ProtocolError
-    │   └── OutcomeUnknownError    a non-repeatable request failed mid-flight: look up before retrying
-    ├── RetriableError             may succeed later
-    │   ├── TransientError         the transport retries these (5xx, timeouts, connection errors)
-    │   │   └── RateLimitedError   429 / 503 with Retry-After
-    │   └── ConflictError          412: re-read and re-apply, never a blind resend
-    └── RecordError                one bad record: set it aside, the run goes on
-        └── ValidationError
+    ├── FatalError                 stop the batch: every record would fail alike
+    │   ├── AuthenticationError, PermissionDeniedError     credentials, scopes
+    │   ├── ProtocolError, PaginationLoopError             the API broke its own contract
+    │   └── PreconditionRequiredError                      a mutation without a usable ETag
+    ├── RecordError                set this record aside with its reason; the run goes on
+    │   ├── ValidationError        the record's content was refused (400/409/422)
+    │   └── NotFoundError          the record addressed does not exist (404)
+    └── RetriableError             try again later: the record stays open for the next attempt or run
+        ├── TransientError         the transport retries these in-request (5xx, timeouts, drops)
+        │   └── RateLimitedError   429 / 503 with Retry-After
+        ├── ConflictError          412: re-read and re-apply, never a blind resend
+        └── OutcomeUnknownError    a non-repeatable request may have landed: never resent in-request;
+                                   the next run looks the record up before any resend
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ def _excerpt(response: requests.Response) -> str | None:
 
 
 class FatalError(MlConnectorError):
-    """Repeating the same request cannot succeed."""
+    """Stop the batch: repeating the request cannot succeed, and every other record would fail alike."""
 
 
 class AuthenticationError(FatalError):
@@ -107,10 +112,6 @@ class AuthenticationError(FatalError):
 
 class PermissionDeniedError(FatalError):
     """403: the API user lacks a scope or permission set."""
-
-
-class NotFoundError(FatalError):
-    """404 where the caller expected a resource."""
 
 
 class PreconditionRequiredError(FatalError):
@@ -125,12 +126,8 @@ class ProtocolError(FatalError):
     """The server's answer does not have the shape the API promises."""
 
 
-class OutcomeUnknownError(FatalError):
-    """A request that must not be repeated blindly failed after it may have reached the server."""
-
-
 class RetriableError(MlConnectorError):
-    """Trying again later may succeed."""
+    """Try again later: the record stays open, and a later attempt (or the next run) may succeed."""
 
 
 class TransientError(RetriableError):
@@ -153,8 +150,15 @@ class ConflictError(RetriableError):
         self.entity = entity
 
 
+class OutcomeUnknownError(RetriableError):
+    """A request that must not be repeated blindly failed after it may have reached the server.
+
+    Not retried in-request (not a TransientError); the next run looks the record up before any resend.
+    """
+
+
 class RecordError(MlConnectorError):
-    """One record cannot be processed as it is; skip it with its reason and go on."""
+    """Set this record aside with its reason; the rest of the run goes on."""
 
     def __init__(self, reason: str, *, record_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(f"record {record_id}: {reason}" if record_id else reason, **kwargs)
@@ -164,3 +168,7 @@ class RecordError(MlConnectorError):
 
 class ValidationError(RecordError):
     """The API rejected the record's content (400/422 business or schema error)."""
+
+
+class NotFoundError(RecordError):
+    """404 where the caller expected a resource: the record addressed does not exist."""

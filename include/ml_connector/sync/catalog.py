@@ -108,13 +108,13 @@ def load_catalog(ifs: IfsClient, companies: Iterable[str]) -> Catalog:
         return Catalog(parts, values)
     where = F("Company").any_of(wanted)
     cp, cv = ifs.entities.code_parts, ifs.entities.code_part_values
-    for row in ifs.iter_entities(cp.projection, cp.entity_set, Query(
+    for row in ifs.reads.iter(cp.projection, cp.entity_set, Query(
             filter=where, select=("Company", "CodePart", "CodeName", "CodePartUsed"))):
         letter = normalise(row["CodePart"])
         used = row.get("CodePartUsed")
         parts.setdefault(row["Company"], {})[letter] = CodePart(
             letter, row.get("CodeName") or f"Code{letter}", True if used is None else bool(used))
-    for row in ifs.iter_entities(cv.projection, cv.entity_set, Query(
+    for row in ifs.reads.iter(cv.projection, cv.entity_set, Query(
             filter=where, select=("Company", "CodePart", "CodePartValue", "ValidFrom", "ValidUntil"))):
         values.setdefault(row["Company"], {}).setdefault(normalise(row["CodePart"]), {})[
             normalise(row["CodePartValue"])] = Validity(parse_date(row.get("ValidFrom")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_connector.http.errors import FatalError, RecordError, RetriableError
+from ml_connector.http.errors import FatalError, OutcomeUnknownError, RecordError
 
 RECORD_TYPE = "invoice"  # quarantine record_type of the invoice flow
 
@@ -28,7 +28,7 @@ class DuplicateProposals(RecordError):
     """IFS already holds more than one proposal for this Basware invoice; we must not add a third."""
 
 
-class CreateOutcomeUnknown(RetriableError):
+class CreateOutcomeUnknown(OutcomeUnknownError):
     """A create may or may not have reached IFS and the re-lookup did not find it (yet).
 
     Not resent in this run: a request still in flight could land after a resend. The next run

@@ -62,7 +62,7 @@ def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str]) -
     """WaitingForTransfer documents last updated inside the window, each once; what is left out is
     counted in `counts`."""
     seen: set[str] = set()
-    for doc in ctx.basware.iter_accounting_documents(last_updated=win.query_after):
+    for doc in ctx.basware.documents.iter(last_updated=win.query_after):
         invoice_id = doc.get("invoiceId")
         if not invoice_id:
             counts["unidentifiable"] += 1

@@ -28,7 +28,6 @@ from ml_connector.http.errors import (
     FatalError,
     MlConnectorError,
     NotFoundError,
-    OutcomeUnknownError,
     RecordError,
     RetriableError,
 )
@@ -113,11 +112,11 @@ class InvoiceFlow:
                     events.append("skipped")
                 return events
             self._stages[stage](entry, item, events)
-        except (RetriableError, OutcomeUnknownError) as exc:
+        except RetriableError as exc:
             # Still unfinished in the ledger: the next run resumes it (and the watermark waits).
             self._note(item.invoice_id, exc, "deferred")
             events.append("deferred")
-        except (NotFoundError, RecordError) as exc:
+        except RecordError as exc:  # a 404 mid-step too: failed for now, never quarantined
             self._note(item.invoice_id, exc, "failed")
             events.append("failed")
         except FatalError as exc:
@@ -234,6 +233,8 @@ class InvoiceFlow:
         try:
             reporting.transfer(self.ctx.basware, invoice_id, code=code, success=success, message=message,
                                reference=reference)
+        except NotFoundError:
+            raise
         except RecordError:
             # Refused: fine if Basware already shows this outcome (our earlier response landed unseen).
             if not reporting.basware_shows(self.ctx.basware, invoice_id, success):
@@ -252,7 +253,7 @@ class InvoiceFlow:
         return self.ctx.store.advance(self.ctx.tenant_id, invoice_id, status, run_id=self.ctx.run_id, **changes)
 
     def _fetch(self, invoice_id: str) -> Mapping[str, Any] | None:
-        doc = self.ctx.basware.get_accounting_document(invoice_id)
+        doc = self.ctx.basware.documents.get(invoice_id)
         status = (doc or {}).get("processingStatus")
         if doc is None or status not in OPEN_IN_BASWARE:
             log.warning("Invoice %s is %s in Basware; left alone", invoice_id, status or "not found")

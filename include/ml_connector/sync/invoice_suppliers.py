@@ -43,7 +43,7 @@ class VendorDirectory:
 
     def _load(self) -> None:
         self._by_code = {}
-        for vendor in self._basware.iter_vendors():
+        for vendor in self._basware.vendors.iter():
             if vendor.get("vendorCode"):
                 self._by_code.setdefault(str(vendor["vendorCode"]).strip(), vendor)
             if vendor.get("externalCode"):
@@ -68,7 +68,7 @@ class SupplierReconciler:
         ids = sorted({s for s in supplier_ids if s} - self._known)
         for start in range(0, len(ids), IDS_PER_QUERY):
             query = Query(filter=F(key).any_of(ids[start:start + IDS_PER_QUERY]), select=(key,))
-            self._known.update(str(row[key]) for row in self._ifs.iter_entities(cfg.projection, cfg.entity_set, query))
+            self._known.update(str(row[key]) for row in self._ifs.reads.iter(cfg.projection, cfg.entity_set, query))
 
     def ensure(self, supplier_id: str, company: str, invoice_id: str) -> bool:
         """True when the supplier had to be created; UnknownSupplier when no system knows it."""
@@ -86,7 +86,7 @@ class SupplierReconciler:
     def _exists(self, supplier_id: str) -> bool:
         cfg = self._ifs.entities.suppliers
         try:
-            self._ifs.get_entity(cfg.projection, cfg.entity_set, {cfg.keys[0]: supplier_id}, select=cfg.keys)
+            self._ifs.reads.get(cfg.projection, cfg.entity_set, {cfg.keys[0]: supplier_id}, select=cfg.keys)
         except NotFoundError:
             return False
         return True
@@ -95,11 +95,13 @@ class SupplierReconciler:
         cfg = self._ifs.entities.suppliers
         body = supplier_body(supplier_id, vendor)
         try:
-            self._ifs.create(cfg.projection, cfg.entity_set, body)
+            self._ifs.writes.create(cfg.projection, cfg.entity_set, body)
         except OutcomeUnknownError:
             if not self._exists(supplier_id):
                 raise CreateOutcomeUnknown(f"creating IFS supplier {supplier_id} got no answer and IFS "
                                            "does not show it; left for the next run") from None
+        except NotFoundError:  # the set itself is missing: not a concurrent create
+            raise
         except RecordError:
             if not self._exists(supplier_id):  # else a concurrent batch created it first: fine
                 raise
@@ -115,7 +117,9 @@ class SupplierReconciler:
         body = {"SupplierId": supplier_id, "Company": company, "PayTermId": _default(vendor, "paymentTerms",
                 "paymentTermCode"), "Currency": _default(vendor, "paymentMeans", "currencyCode")}
         try:
-            self._ifs.create(cfg.projection, cfg.entity_set, {k: v for k, v in body.items() if v})
+            self._ifs.writes.create(cfg.projection, cfg.entity_set, {k: v for k, v in body.items() if v})
+        except NotFoundError:  # the invoice fails for now, as any 404 does
+            raise
         except (RecordError, OutcomeUnknownError) as exc:
             log.warning("IFS supplier %s: company %s link not created (%s)", supplier_id, company, exc)
 

@@ -61,7 +61,7 @@ class UpsertResult(NamedTuple):
 def find_proposals(ifs: IfsClient, company: str, external_ref: str) -> list[dict[str, Any]]:
     cfg = ifs.entities.posting_proposals
     query = Query(filter=F("Company").eq(company) & F("ExternalRef").eq(external_ref), orderby=cfg.keys)
-    return list(ifs.iter_entities(cfg.projection, cfg.entity_set, query))
+    return list(ifs.reads.iter(cfg.projection, cfg.entity_set, query))
 
 
 def upsert_proposal(
@@ -98,7 +98,7 @@ def _create_header(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float]
     cfg = ifs.entities.posting_proposals
     body = {k: v for k, v in {"Company": draft.company, **draft.header}.items() if v is not None}
     try:
-        entity, _etag = ifs.create(cfg.projection, cfg.entity_set, body)
+        entity, _etag = ifs.writes.create(cfg.projection, cfg.entity_set, body)
         return entity
     except OutcomeUnknownError as exc:
         log.warning("Creating the proposal for invoice %s may or may not have reached IFS (%s); looking it up",
@@ -119,7 +119,7 @@ def _update_header(ifs: IfsClient, key: ProposalKey, draft: ProposalDraft, curre
     if not differences(current, desired):
         return False
     cfg = ifs.entities.posting_proposals
-    ifs.update(cfg.projection, cfg.entity_set, key.as_dict(), _change_to(desired))
+    ifs.writes.update(cfg.projection, cfg.entity_set, key.as_dict(), _change_to(desired))
     return True
 
 
@@ -140,20 +140,20 @@ def _sync_rows(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any
 
 def _sync_rows_once(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any]]) -> bool:
     cfg = ifs.entities.posting_proposals
-    existing = sorted(ifs.iter_entities(cfg.projection, cfg.entity_set, keys=key.as_dict(),
-                                        navigation=cfg.rows_navigation), key=lambda r: r.get("RowNo") or 0)
+    existing = sorted(ifs.reads.iter(cfg.projection, cfg.entity_set, keys=key.as_dict(),
+                                     navigation=cfg.rows_navigation), key=lambda r: r.get("RowNo") or 0)
     changed = False
     for current, wanted in zip(existing, rows, strict=False):
         if differences(current, wanted):
             row_key = {k: current[k] for k in cfg.rows_keys}
-            ifs.update(cfg.projection, cfg.rows_entity_set, row_key, _change_to(wanted))
+            ifs.writes.update(cfg.projection, cfg.rows_entity_set, row_key, _change_to(wanted))
             changed = True
     for wanted in rows[len(existing):]:
-        ifs.create(cfg.projection, cfg.entity_set, {k: v for k, v in wanted.items() if v is not None},
-                   keys=key.as_dict(), navigation=cfg.rows_navigation)
+        ifs.writes.create(cfg.projection, cfg.entity_set, {k: v for k, v in wanted.items() if v is not None},
+                          keys=key.as_dict(), navigation=cfg.rows_navigation)
         changed = True
     for surplus in existing[len(rows):]:
-        ifs.delete(cfg.projection, cfg.rows_entity_set, {k: surplus[k] for k in cfg.rows_keys})
+        ifs.writes.delete(cfg.projection, cfg.rows_entity_set, {k: surplus[k] for k in cfg.rows_keys})
         changed = True
     return changed
 

@@ -55,7 +55,7 @@ def _open_entries(ctx: TenantContext, invoice_id: str | None) -> list[Quarantine
 
 
 def _replay_one(ctx: TenantContext, flow: InvoiceFlow, invoice_id: str) -> tuple[str, str]:
-    doc = ctx.basware.get_accounting_document(invoice_id)
+    doc = ctx.basware.documents.get(invoice_id)
     status = (doc or {}).get("processingStatus")
     if doc is None:
         return "not_in_basware", "Basware no longer has this document: nothing can be transferred"

@@ -50,20 +50,20 @@ def shorten(text: str, limit: int = MESSAGE_MAX) -> str:
 
 def acknowledge(basware: BaswareClient, invoice_id: str) -> bool:
     """True when this call acknowledged it; False when it already was (Basware's 405)."""
-    return basware.acknowledge(invoice_id) is AckResult.ACKNOWLEDGED
+    return basware.documents.acknowledge(invoice_id) is AckResult.ACKNOWLEDGED
 
 
 def transfer(basware: BaswareClient, invoice_id: str, *, code: str, success: bool, message: str,
              reference: str | None = None) -> None:
     voucher = reference if reference and len(reference) <= VOUCHER_MAX else None
-    request_id = basware.transfer_response(invoice_id, external_code=code, success=success, message=message,
-                                           voucher_number1=voucher)
+    request_id = basware.documents.transfer_response(invoice_id, external_code=code, success=success,
+                                                     message=message, voucher_number1=voucher)
     log.info("Reported invoice %s to Basware as %s (externalCode %s, request_id %s)", invoice_id,
              "transferred" if success else "failed", code, request_id)
 
 
 def basware_shows(basware: BaswareClient, invoice_id: str, success: bool) -> bool:
     """After a refused transfer response: does Basware already show the outcome we wanted to report?"""
-    doc = basware.get_accounting_document(invoice_id)
+    doc = basware.documents.get(invoice_id)
     status = (doc or {}).get("processingStatus")
     return status == (TRANSFERRED if success else TRANSFER_FAILED)

@@ -68,7 +68,7 @@ def read_back(ifs: IfsClient, company: str, refs: list[str]) -> list[dict[str, A
     found: list[dict[str, Any]] = []
     for start in range(0, len(refs), REFS_PER_QUERY):
         where = F("Company").eq(company) & F("ExternalRef").any_of(refs[start:start + REFS_PER_QUERY])
-        found.extend(ifs.iter_entities(cfg.projection, cfg.entity_set, Query(filter=where, select=select_)))
+        found.extend(ifs.reads.iter(cfg.projection, cfg.entity_set, Query(filter=where, select=select_)))
     return found
 
 

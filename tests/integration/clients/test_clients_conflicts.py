@@ -35,7 +35,7 @@ def test_concurrent_write_forces_412_then_reread_and_reapply_succeeds(sb: Sandbo
     client = ifs_client(sb)
     add_fault(sb.ifs_url, kind="concurrent_write", system="ifs", method="PATCH", path="InfoGeneralSet",
               times=2)
-    updated, etag = client.update(*SUPPLIERS, KEY, {"Name": "Renamed by the connector"})
+    updated, etag = client.writes.update(*SUPPLIERS, KEY, {"Name": "Renamed by the connector"})
 
     assert [e["status"] for e in _row_log(sb, "PATCH")] == [412, 412, 200]
     _assert_guarded_patches(sb)
@@ -59,7 +59,7 @@ def test_other_writers_change_survives_and_ours_wins_on_the_shared_field(sb: San
                                                       "changes": {"Country": "FI", "Name": "Theirs"}})
         return {"Name": "Ours", "AssociationNo": "SE5560000001"}
 
-    client.update(*SUPPLIERS, KEY, change)
+    client.writes.update(*SUPPLIERS, KEY, change)
 
     assert len(calls) == 2 and calls[1]["Name"] == "Theirs"  # re-applied on the fresh row
     assert [e["status"] for e in _row_log(sb, "PATCH")] == [412, 200]
@@ -74,7 +74,7 @@ def test_a_row_that_never_settles_ends_in_a_conflict_error_naming_it(sb: Sandbox
     before = sb.ifs.entity("SupplierInfoGeneralSet", **KEY)
     add_fault(sb.ifs_url, kind="concurrent_write", system="ifs", method="PATCH", path="InfoGeneralSet")
     with pytest.raises(ConflictError) as info:
-        client.update(*SUPPLIERS, KEY, {"Name": "Never lands"})
+        client.writes.update(*SUPPLIERS, KEY, {"Name": "Never lands"})
 
     assert info.value.entity is not None and "SupplierId='10003'" in info.value.entity
     assert "SupplierInfoGeneralSet(SupplierId='10003')" in str(info.value)
@@ -88,10 +88,10 @@ def test_delete_is_guarded_and_retried_after_412(sb: Sandbox) -> None:
     client = ifs_client(sb)
     add_fault(sb.ifs_url, kind="concurrent_write", system="ifs", method="DELETE", path="InfoGeneralSet",
               times=1)
-    assert client.delete(*SUPPLIERS, KEY) is True
+    assert client.writes.delete(*SUPPLIERS, KEY) is True
     deletes = _row_log(sb, "DELETE")
     assert [e["status"] for e in deletes] == [412, 204]
     assert all(e["if_match"] and e["if_match"].strip() != "*" for e in deletes)
     assert sb.ifs.entity("SupplierInfoGeneralSet", **KEY) is None
-    assert client.delete(*SUPPLIERS, KEY) is False  # already gone: no DELETE sent
+    assert client.writes.delete(*SUPPLIERS, KEY) is False  # already gone: no DELETE sent
     assert len(_row_log(sb, "DELETE")) == 2

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ml_connector.ifs.client import parse_keyref
+from ml_connector.ifs.history import parse_keyref
 from ml_connector.sandbox.runner import Sandbox, SandboxOptions
 
 
 def test_history_log_lists_writes_after_a_timestamp_with_parsed_keys() -> None:
     with Sandbox(SandboxOptions(invoices=5, suppliers=30)) as sandbox:
-        from ml_connector.connections import IfsConnection
+        from ml_connector.connection_settings import IfsConnection
 
         creds = sandbox.credentials()["ifs"]
         client = IfsConnection(host=sandbox.ifs_url, realm=creds["realm"], client_id=creds["client_id"],
                                client_secret=creds["client_secret"]).build_client()
         suppliers = client.entities.suppliers
-        row, _ = client.get_entity(suppliers.projection, suppliers.entity_set, {"SupplierId": "10004"})
+        row, _ = client.reads.get(suppliers.projection, suppliers.entity_set, {"SupplierId": "10004"})
         from ml_connector.sync.values import parse_timestamp
 
         before = parse_timestamp(row["ModifiedDate"])
         assert before is not None
         sandbox.ifs.advance_clock(5)
-        client.update(suppliers.projection, suppliers.entity_set, {"SupplierId": "10004"}, {"Name": "Changed Ltd"})
-        entries = list(client.iter_history("SupplierInfoGeneral", before + timedelta(seconds=1)))
+        client.writes.update(suppliers.projection, suppliers.entity_set, {"SupplierId": "10004"},
+                             {"Name": "Changed Ltd"})
+        entries = list(client.history.iter("SupplierInfoGeneral", before + timedelta(seconds=1)))
         assert [e["key"] for e in entries] == [{"SUPPLIER_ID": "10004"}]
         assert entries[0]["HistoryType"] == "Update"
         written = parse_timestamp(entries[0]["TimeStamp"])
         assert written is not None
-        assert list(client.iter_history("SupplierInfoGeneral", written)) == [], "strictly after"
+        assert list(client.history.iter("SupplierInfoGeneral", written)) == [], "strictly after"
 
 
 def test_parse_keyref() -> None:

@@ -37,7 +37,7 @@ def _supplier_pages(sb: Sandbox) -> list[dict[str, object]]:
 
 def test_basware_documents_through_continuation_header(big: Sandbox) -> None:
     client = bw_client(big)
-    docs = list(client.iter_accounting_documents(page_size=100))
+    docs = list(client.documents.iter(page_size=100))
 
     ids = [d["invoiceId"] for d in docs]
     assert len(ids) == len(set(ids)) == 250
@@ -51,7 +51,7 @@ def test_basware_documents_through_continuation_header(big: Sandbox) -> None:
 
 
 def test_ifs_next_link_at_the_5000_limit(big: Sandbox, ifs_log: None) -> None:
-    rows = list(ifs_client(big).iter_entities(*SUPPLIERS, Query(select=("SupplierId", "Name"))))
+    rows = list(ifs_client(big).reads.iter(*SUPPLIERS, Query(select=("SupplierId", "Name"))))
     assert len(rows) == len({r["SupplierId"] for r in rows}) == MANY
     pages = _supplier_pages(big)
     assert len(pages) == 3  # 5000 + 5000 + 2000
@@ -61,33 +61,33 @@ def test_ifs_next_link_at_the_5000_limit(big: Sandbox, ifs_log: None) -> None:
 def test_ifs_next_link_at_a_small_server_limit(big: Sandbox, ifs_log: None) -> None:
     admin(big.ifs_url, "PATCH", "/ifs/settings", {"page_limit": 997})
     query = Query(select=("SupplierId",), orderby=("SupplierId",))
-    rows = list(ifs_client(big).iter_entities(*SUPPLIERS, query))
+    rows = list(ifs_client(big).reads.iter(*SUPPLIERS, query))
     ids = [r["SupplierId"] for r in rows]
     assert len(ids) == len(set(ids)) == MANY and ids == sorted(ids)
     assert len(_supplier_pages(big)) == -(-MANY // 997)
 
 
 def test_ifs_client_page_size_below_the_server_limit(big: Sandbox, ifs_log: None) -> None:
-    rows = list(ifs_client(big, max_page_size=1500).iter_entities(*SUPPLIERS, Query(select=("SupplierId",))))
+    rows = list(ifs_client(big, max_page_size=1500).reads.iter(*SUPPLIERS, Query(select=("SupplierId",))))
     assert len({r["SupplierId"] for r in rows}) == MANY
     assert len(_supplier_pages(big)) == 8
 
 
 def test_ifs_top_skip_client_paging_with_stable_order(big: Sandbox, ifs_log: None) -> None:
     query = Query(select=("SupplierId",), orderby=("SupplierId",))
-    rows = list(ifs_client(big).iter_entities(*SUPPLIERS, query, client_paging=True, page_size=2500))
+    rows = list(ifs_client(big).reads.iter(*SUPPLIERS, query, client_paging=True, page_size=2500))
     ids = [r["SupplierId"] for r in rows]
     assert len(ids) == len(set(ids)) == MANY and ids == sorted(ids)
     pages = _supplier_pages(big)
     assert len(pages) == 5  # 4 full pages and a short one that ends the loop
     assert all("%24top=2500" in p["query"] or "$top=2500" in p["query"] for p in pages)
     with pytest.raises(ValueError, match="orderby"):
-        next(ifs_client(big).iter_entities(*SUPPLIERS, client_paging=True))
+        next(ifs_client(big).reads.iter(*SUPPLIERS, client_paging=True))
 
 
 def test_ifs_filtered_read_pages_only_matching_rows(big: Sandbox, ifs_log: None) -> None:
     query = Query(filter=F("SupplierId").ge("21000") & F("Country").eq("SE"), orderby=("SupplierId",))
-    rows = list(ifs_client(big, max_page_size=100).iter_entities(*SUPPLIERS, query))
+    rows = list(ifs_client(big, max_page_size=100).reads.iter(*SUPPLIERS, query))
     assert rows and all(r["SupplierId"] >= "21000" and r["Country"] == "SE" for r in rows)
     expected = [s for s in big.dataset.ifs_suppliers if s.supplier_id >= "21000" and s.country == "SE"]
     assert len(rows) == len(expected)
@@ -95,9 +95,9 @@ def test_ifs_filtered_read_pages_only_matching_rows(big: Sandbox, ifs_log: None)
 
 def test_basware_404_on_a_list_is_an_empty_result(big: Sandbox) -> None:
     client = bw_client(big)
-    assert list(client.iter_accounting_documents(status="Transferred")) == []
-    assert list(client.iter_request_errors()) == []
-    assert client.get_accounting_document("00000000-0000-4000-8000-000000000000") is None
+    assert list(client.documents.iter(status="Transferred")) == []
+    assert list(client.request_status.iter_errors()) == []
+    assert client.documents.get("00000000-0000-4000-8000-000000000000") is None
     statuses = [e["status"] for e in big.basware.request_log if e["path"].startswith("/v1/") and
                 e["method"] == "GET" and "tokens" not in e["path"]]
     assert statuses[-3:] == [404, 404, 404]

@@ -24,18 +24,19 @@ def test_every_basware_call_carries_a_distinct_uuid4_request_id(sb: Sandbox) -> 
     # One retried call too: a resend is a new call with a new id.
     add_fault(sb.basware_url, kind="status", status=503, system="basware", method="GET", path="^/v1/vendors$",
               times=1)
-    docs = list(client.iter_accounting_documents(page_size=25))
+    docs = list(client.documents.iter(page_size=25))
     first = docs[0]["invoiceId"]
-    assert client.get_accounting_document(first) is not None
-    client.acknowledge(first)
-    client.acknowledge(first)  # 405 = already acknowledged
-    client.transfer_response(first, external_code="IFS-VOUCHER-1", success=True, voucher_number1="V1")
-    upsert = client.upsert_vendors([_vendor(f"RID{n}") for n in range(3)])
-    client.patch_vendor("RID1", {"name": "Vendor RID1 renamed"})
-    vendors = list(client.iter_vendors(page_size=50))
-    accounts = client.upsert_accounts([_account("6000"), _account("6010")])
-    client.wait_for_requests(upsert.request_ids + accounts.request_ids, poll_interval=0.05, timeout=5)
-    assert list(client.iter_request_errors()) == []  # 404: nothing failed
+    assert client.documents.get(first) is not None
+    client.documents.acknowledge(first)
+    client.documents.acknowledge(first)  # 405 = already acknowledged
+    client.documents.transfer_response(first, external_code="IFS-VOUCHER-1", success=True,
+                                       voucher_number1="V1")
+    upsert = client.vendors.upsert([_vendor(f"RID{n}") for n in range(3)])
+    client.vendors.patch("RID1", {"name": "Vendor RID1 renamed"})
+    vendors = list(client.vendors.iter(page_size=50))
+    accounts = client.master_data.upsert_accounts([_account("6000"), _account("6010")])
+    client.request_status.wait(upsert.request_ids + accounts.request_ids, poll_interval=0.05, timeout=5)
+    assert list(client.request_status.iter_errors()) == []  # 404: nothing failed
     assert len(docs) == 60 and len(vendors) > 50
 
     log = sb.basware.request_log

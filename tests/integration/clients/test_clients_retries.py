@@ -23,7 +23,7 @@ def test_basware_429_retry_after_is_waited_out(sb: Sandbox) -> None:
     client = bw_client(sb, sleep=slept)
     add_fault(sb.basware_url, kind="status", status=429, retry_after=1, system="basware",
               method="GET", path="^/v1/vendors$", times=1)
-    vendors = list(client.iter_vendors())
+    vendors = list(client.vendors.iter())
 
     assert len(vendors) == len(sb.dataset.basware_vendors)
     first, second, *_ = entries(sb.basware.request_log, "GET", "/v1/vendors")
@@ -38,7 +38,7 @@ def test_ifs_fractional_retry_after_is_waited_out(sb: Sandbox) -> None:
     client = ifs_client(sb, sleep=slept)
     add_fault(sb.ifs_url, kind="status", status=429, retry_after=1.5, system="ifs", method="GET",
               path="SupplierInfoGeneralSet", times=1)
-    rows = list(client.iter_entities(*SUPPLIERS))
+    rows = list(client.reads.iter(*SUPPLIERS))
 
     assert len(rows) == 120
     first, second = entries(sb.ifs.requests(), "GET", SUPPLIER_SET)
@@ -54,10 +54,10 @@ def test_gateway_errors_are_retried_until_success(sb: Sandbox, system: str) -> N
     for status in (503, 502, 504):  # rules fire in order, once each
         add_fault(url, kind="status", status=status, system=system, method="GET", path=path, times=1)
     if system == "ifs":
-        got = list(ifs_client(sb).iter_entities(*SUPPLIERS))
+        got = list(ifs_client(sb).reads.iter(*SUPPLIERS))
         log = entries(sb.ifs.requests(), "GET", SUPPLIER_SET)
     else:
-        got = list(bw_client(sb).iter_vendors())
+        got = list(bw_client(sb).vendors.iter())
         log = entries(sb.basware.request_log, "GET", "/v1/vendors")
     assert got
     assert [e["status"] for e in log] == [503, 502, 504, 200]
@@ -67,7 +67,7 @@ def test_retries_are_bounded(sb: Sandbox) -> None:
     client = ifs_client(sb)
     add_fault(sb.ifs_url, kind="status", status=503, system="ifs", method="GET", path="InfoGeneralSet")
     with pytest.raises(TransientError) as info:
-        client.get_entity(*SUPPLIERS, {"SupplierId": "10001"})
+        client.reads.get(*SUPPLIERS, {"SupplierId": "10001"})
     assert info.value.status == 503
     assert len(entries(sb.ifs.requests(), "GET")) == client.api.retry.max_attempts
 
@@ -76,13 +76,13 @@ def test_retries_are_bounded(sb: Sandbox) -> None:
 def test_dropped_connection_on_a_get_is_retried(sb: Sandbox, system: str) -> None:
     if system == "ifs":
         add_fault(sb.ifs_url, kind="drop", system="ifs", method="GET", path="SupplierInfoGeneralSet", times=1)
-        entity, etag = ifs_client(sb).get_entity(*SUPPLIERS, {"SupplierId": "10001"})
+        entity, etag = ifs_client(sb).reads.get(*SUPPLIERS, {"SupplierId": "10001"})
         assert entity["SupplierId"] == "10001" and etag
         log = entries(sb.ifs.requests(), "GET")
         assert log[0].get("error") and not log[1].get("error")  # the server saw the drop
     else:
         add_fault(sb.basware_url, kind="drop", system="basware", method="GET", path="^/v1/vendors$", times=1)
-        assert list(bw_client(sb).iter_vendors())
+        assert list(bw_client(sb).vendors.iter())
         log = entries(sb.basware.request_log, "GET", "/v1/vendors")
     assert len(log) == 2
     assert log[-1]["status"] == 200
@@ -95,7 +95,7 @@ def test_ifs_create_that_may_have_reached_the_server_is_not_resent(
     client = ifs_client(sb)
     add_fault(sb.ifs_url, system="ifs", method="POST", path="SupplierInfoGeneralSet", times=1, **fault)
     with pytest.raises(OutcomeUnknownError) as info:
-        client.create(*SUPPLIERS, NEW_SUPPLIER)
+        client.writes.create(*SUPPLIERS, NEW_SUPPLIER)
     assert info.value.method == "POST"
     assert len(entries(sb.ifs.requests(), "POST", SUPPLIER_SET)) == 1
 
@@ -105,7 +105,7 @@ def test_ifs_create_refused_with_429_is_retried_and_creates_one_row(sb: Sandbox)
     client = ifs_client(sb)
     add_fault(sb.ifs_url, kind="status", status=429, retry_after=0, system="ifs", method="POST",
               path="SupplierInfoGeneralSet", times=1)
-    entity, etag = client.create(*SUPPLIERS, NEW_SUPPLIER)
+    entity, etag = client.writes.create(*SUPPLIERS, NEW_SUPPLIER)
     assert entity["SupplierId"] == "90001" and etag
     assert [e["status"] for e in entries(sb.ifs.requests(), "POST", SUPPLIER_SET)] == [429, 201]
     assert sb.ifs.entity("SupplierInfoGeneralSet", SupplierId="90001") is not None
@@ -117,5 +117,5 @@ def test_basware_transfer_response_with_504_is_not_resent(sb: Sandbox) -> None:
     path = f"/v1/accountingDocuments/{invoice_id}/transferResponses"
     add_fault(sb.basware_url, kind="status", status=504, system="basware", method="POST", path=path, times=1)
     with pytest.raises(OutcomeUnknownError):
-        client.transfer_response(invoice_id, external_code="IFS-1", success=True)
+        client.documents.transfer_response(invoice_id, external_code="IFS-1", success=True)
     assert len(entries(sb.basware.request_log, "POST", path)) == 1

@@ -71,30 +71,31 @@ def test_no_secret_or_token_in_logs_exceptions_or_reprs(
     add_fault(sb.ifs_url, kind="status", status=429, retry_after=0, system="ifs", method="GET",
               path="SupplierInfoGeneralSet", skip=3, times=1)
     add_fault(sb.ifs_url, kind="status", status=503, system="ifs", method="GET", path="CompanySet", times=1)
-    step(lambda: list(ifs.iter_entities(*SUPPLIERS)))
-    step(lambda: list(ifs.iter_entities("CompanyHandling", "CompanySet")))
+    step(lambda: list(ifs.reads.iter(*SUPPLIERS)))
+    step(lambda: list(ifs.reads.iter("CompanyHandling", "CompanySet")))
     add_fault(sb.ifs_url, kind="concurrent_write", system="ifs", method="PATCH")
-    step(lambda: ifs.update(*SUPPLIERS, {"SupplierId": "10002"}, {"Name": "never"}))
-    step(lambda: ifs.create(*SUPPLIERS, {"SupplierId": "90009", "Name": "Bad", "Country": "xx"}))
-    step(lambda: ifs.get_entity(*SUPPLIERS, {"SupplierId": "NOPE"}))
+    step(lambda: ifs.writes.update(*SUPPLIERS, {"SupplierId": "10002"}, {"Name": "never"}))
+    step(lambda: ifs.writes.create(*SUPPLIERS, {"SupplierId": "90009", "Name": "Bad", "Country": "xx"}))
+    step(lambda: ifs.reads.get(*SUPPLIERS, {"SupplierId": "NOPE"}))
     add_fault(sb.ifs_url, kind="drop", system="ifs", method="POST", times=1)
-    step(lambda: ifs.create(*SUPPLIERS, {"SupplierId": "90010", "Name": "Dropped"}))
+    step(lambda: ifs.writes.create(*SUPPLIERS, {"SupplierId": "90010", "Name": "Dropped"}))
     add_fault(sb.ifs_url, kind="expire_token", system="ifs", path="CompanySet")
-    step(lambda: list(ifs.iter_entities("CompanyHandling", "CompanySet")))
-    step(lambda: bad_ifs.get_entity(*SUPPLIERS, {"SupplierId": "10001"}))
+    step(lambda: list(ifs.reads.iter("CompanyHandling", "CompanySet")))
+    step(lambda: bad_ifs.reads.get(*SUPPLIERS, {"SupplierId": "10001"}))
 
     # Basware: paging through pre-signed pages, acknowledge and transfer, a revocation, a 504 on a
     # non-repeatable POST, a schema-invalid vendor, and a wrong secret.
     add_fault(sb.basware_url, kind="revoke_tokens", system="basware", path="^/v1/vendors$", times=1)
     docs: list[dict[str, Any]] = []
-    step(lambda: docs.extend(bw.iter_accounting_documents(page_size=20)))
-    step(lambda: bw.acknowledge(docs[0]["invoiceId"]))
-    step(lambda: list(bw.iter_vendors()))
+    step(lambda: docs.extend(bw.documents.iter(page_size=20)))
+    step(lambda: bw.documents.acknowledge(docs[0]["invoiceId"]))
+    step(lambda: list(bw.vendors.iter()))
     path = f"/v1/accountingDocuments/{docs[1]['invoiceId']}/transferResponses"
     add_fault(sb.basware_url, kind="status", status=504, system="basware", method="POST", path=path, times=1)
-    step(lambda: bw.transfer_response(docs[1]["invoiceId"], external_code="X1", success=False, message="no"))
-    step(lambda: bw.upsert_vendors([{"externalCode": "V-BAD"}]))
-    step(lambda: list(bad_bw.iter_vendors()))
+    step(lambda: bw.documents.transfer_response(docs[1]["invoiceId"], external_code="X1", success=False,
+                                                message="no"))
+    step(lambda: bw.vendors.upsert([{"externalCode": "V-BAD"}]))
+    step(lambda: list(bad_bw.vendors.iter()))
 
     kinds = {type(e).__name__ for e in raised}
     assert {"ConflictError", "ValidationError", "NotFoundError", "OutcomeUnknownError",

@@ -45,11 +45,11 @@ def test_several_token_lifetimes_never_401_and_one_token_request_per_lifetime(sb
         try:
             while time.monotonic() - started < RUN_SECONDS:
                 if n == 2:
-                    entity, etag = client.get_entity(*SUPPLIERS, {"SupplierId": "10007"})
+                    entity, etag = client.reads.get(*SUPPLIERS, {"SupplierId": "10007"})
                     rows_read[n] += 1 if etag and entity["SupplierId"] == "10007" else 0
                 else:
                     query = Query(filter=F("SupplierId").ge("10000")) if n else None
-                    rows_read[n] += sum(1 for _ in client.iter_entities(*SUPPLIERS, query))
+                    rows_read[n] += sum(1 for _ in client.reads.iter(*SUPPLIERS, query))
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             failures.append(exc)
 
@@ -78,7 +78,7 @@ def test_several_token_lifetimes_never_401_and_one_token_request_per_lifetime(sb
 def test_ifs_token_revoked_mid_paging_refreshes_once_and_the_run_continues(sb: Sandbox) -> None:
     client = ifs_client(sb, max_page_size=25)
     add_fault(sb.ifs_url, kind="revoke_tokens", system="ifs", path="SupplierInfoGeneralSet", skip=2, times=1)
-    rows = list(client.iter_entities(*SUPPLIERS))
+    rows = list(client.reads.iter(*SUPPLIERS))
 
     assert len({r["SupplierId"] for r in rows}) == len(rows) == 120
     assert client.tokens.token_requests == sb.ifs.token_requests == 2
@@ -90,7 +90,7 @@ def test_ifs_token_revoked_mid_paging_refreshes_once_and_the_run_continues(sb: S
 def test_ifs_admin_revoke_between_pages_refreshes_once(sb: Sandbox) -> None:
     client = ifs_client(sb, max_page_size=25)
     rows = []
-    for row in client.iter_entities(*SUPPLIERS):
+    for row in client.reads.iter(*SUPPLIERS):
         rows.append(row)
         if len(rows) == 30:  # generator paused inside page two: the next page needs a new token
             assert admin(sb.ifs_url, "POST", "/ifs/tokens/revoke")["revoked"] == 1
@@ -101,7 +101,7 @@ def test_ifs_admin_revoke_between_pages_refreshes_once(sb: Sandbox) -> None:
 def test_basware_token_revoked_mid_paging_refreshes_once(sb: Sandbox) -> None:
     client = bw_client(sb)
     add_fault(sb.basware_url, kind="revoke_tokens", system="basware", path="^/v1/vendors$", skip=1, times=1)
-    vendors = list(client.iter_vendors(page_size=20))
+    vendors = list(client.vendors.iter(page_size=20))
 
     assert len({v["externalCode"] for v in vendors}) == len(vendors) == len(sb.dataset.basware_vendors)
     token_calls = entries(sb.basware.request_log, "POST", "/v1/tokens")
@@ -113,7 +113,7 @@ def test_second_401_after_refresh_is_an_authentication_error_not_a_loop(sb: Sand
     client = ifs_client(sb)
     add_fault(sb.ifs_url, kind="expire_token", system="ifs", path="SupplierInfoGeneralSet")  # every time
     with pytest.raises(AuthenticationError, match="401 again after a token refresh"):
-        client.get_entity(*SUPPLIERS, {"SupplierId": "10001"})
+        client.reads.get(*SUPPLIERS, {"SupplierId": "10001"})
     assert sb.ifs.token_requests == client.tokens.token_requests == 2
     assert len(entries(sb.ifs.requests(), "GET")) == 2
 
@@ -127,10 +127,10 @@ def test_wrong_secret_fails_after_one_token_attempt_without_leaking_it(
     with pytest.raises(AuthenticationError) as info:
         if system == "ifs":
             client = ifs_client(sb, secret=wrong)
-            client.get_entity(*SUPPLIERS, {"SupplierId": "10001"})
+            client.reads.get(*SUPPLIERS, {"SupplierId": "10001"})
         else:
             client = bw_client(sb, secret=wrong)
-            list(client.iter_vendors())
+            list(client.vendors.iter())
     if system == "ifs":
         token_calls = entries(sb.ifs.requests(), "POST", ifs_token_path(sb))
         api_calls = entries(sb.ifs.requests(), "GET")

@@ -95,7 +95,7 @@ class Env:
         return self.sb.basware.ctx.documents.add_documents([doc])[0]
 
     def waiting(self) -> list[str]:
-        return [d["invoiceId"] for d in self.basware.iter_accounting_documents()]
+        return [d["invoiceId"] for d in self.basware.documents.iter()]
 
 
 def make_env(tmp_path: Path, store_url: str | None = None, **options: Any) -> Iterator[Env]:

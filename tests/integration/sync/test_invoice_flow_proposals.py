@@ -36,7 +36,7 @@ def test_create_then_unchanged_then_only_differences_are_patched(env: Env) -> No
     env.sb.ifs.modify_as_other_user("ManSuppInvoiceSet", key.as_dict(), {"InvoiceNo": "CHANGED"})
     env.sb.ifs.modify_as_other_user(POSTINGS, {**key.as_dict(), "RowNo": 2}, {"CurrAmount": 1, "CodeB": None})
     cfg = env.ifs.entities.posting_proposals
-    env.ifs.delete(cfg.projection, POSTINGS, {**key.as_dict(), "RowNo": 3})
+    env.ifs.writes.delete(cfg.projection, POSTINGS, {**key.as_dict(), "RowNo": 3})
     before = len(env.sb.ifs.requests())
     assert upsert_proposal(env.ifs, draft) == (key, Outcome.UPDATED)
     sent = env.sb.ifs.requests()[before:]
@@ -77,7 +77,7 @@ def test_two_proposals_with_the_same_reference_stop_the_invoice(env: Env) -> Non
     draft = draft_for(env)
     upsert_proposal(env.ifs, draft)
     cfg = env.ifs.entities.posting_proposals
-    env.ifs.create(cfg.projection, cfg.entity_set, {"Company": draft.company, **{
+    env.ifs.writes.create(cfg.projection, cfg.entity_set, {"Company": draft.company, **{
         k: v for k, v in draft.header.items() if v is not None}})  # someone else's duplicate
     with pytest.raises(DuplicateProposals, match=r"IFS already holds 2 proposals for this invoice"):
         upsert_proposal(env.ifs, draft)

@@ -50,8 +50,8 @@ def test_replay_after_the_mapping_is_fixed(env: Env) -> None:
     company = env.tenant.companies[doc["companyCode"]]
     letter = env.tenant.dimensions[company]["costCenterCode"]
     cv = env.ifs.entities.code_part_values
-    env.ifs.create(cv.projection, cv.entity_set, {"Company": company, "CodePart": letter,
-                                                  "CodePartValue": "CC-DOES-NOT-EXIST", "Description": "New"})
+    env.ifs.writes.create(cv.projection, cv.entity_set, {
+        "Company": company, "CodePart": letter, "CodePartValue": "CC-DOES-NOT-EXIST", "Description": "New"})
     env.sb.basware.set_document_status(invoice_id, "WaitingForTransfer")
 
     replayed = env.replay()  # all open entries

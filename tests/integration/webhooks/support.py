@@ -34,7 +34,7 @@ class Wired:
 
     def subscribe(self, tenant: str, secret: str = SECRET) -> Any:
         with self.client() as client:
-            return client.create_subscription(self.url(tenant), secret)
+            return client.subscriptions.create(self.url(tenant), secret)
 
     def approve(self, count: int) -> list[str]:
         """New approved documents, as the AP team would make them; each fires a notification."""

@@ -60,7 +60,7 @@ def test_documents_follow_redirect_without_authorization_and_page_by_header(
     server: LocalServer, client: BaswareClient
 ) -> None:
     FakeBasware(server, [[{"invoiceId": "A"}, {"invoiceId": "B"}], [{"invoiceId": "C"}]])
-    docs = list(client.iter_accounting_documents(company_code="10", page_size=2))
+    docs = list(client.documents.iter(company_code="10", page_size=2))
     assert [d["invoiceId"] for d in docs] == ["A", "B", "C"]
 
     lists = [r for r in server.requests if r.path == "/v1/accountingDocuments"]
@@ -80,8 +80,8 @@ def test_documents_follow_redirect_without_authorization_and_page_by_header(
 
 def test_every_basware_call_has_a_fresh_uuid_request_id(server: LocalServer, client: BaswareClient) -> None:
     FakeBasware(server, [[{"invoiceId": "A"}], [{"invoiceId": "B"}]])
-    list(client.iter_accounting_documents())
-    client.acknowledge("A")
+    list(client.documents.iter())
+    client.documents.acknowledge("A")
     ids = [r.headers["x-bw-request-id"] for r in api_calls(server)]
     assert len(ids) == 3 and len(set(ids)) == 3
     assert all(uuid.UUID(i).version == 4 for i in ids)
@@ -91,14 +91,14 @@ def test_request_id_header_name_is_configurable(server: LocalServer) -> None:
     FakeBasware(server, [[{"invoiceId": "A"}]])
     client = BaswareClient(server.url, "c", "secret-cfg", request_id_header="X-Correlation-Id",
                            retry=RetryPolicy.no_wait())
-    client.acknowledge("A")
+    client.documents.acknowledge("A")
     (call,) = api_calls(server)
     assert "x-correlation-id" in call.headers and "x-bw-request-id" not in call.headers
 
 
 def test_404_means_no_documents(server: LocalServer, client: BaswareClient) -> None:
     FakeBasware(server, [])
-    assert list(client.iter_accounting_documents()) == []
+    assert list(client.documents.iter()) == []
 
 
 def test_repeated_continuation_token_is_refused(server: LocalServer, client: BaswareClient) -> None:
@@ -106,37 +106,37 @@ def test_repeated_continuation_token_is_refused(server: LocalServer, client: Bas
     fake.routes[("GET", "/v1/vendors")] = server.Reply(200, [{"externalCode": "V1"}],
                                                        {"X-amz-meta-continuationToken": "again"})
     with pytest.raises(errors.PaginationLoopError):
-        list(client.iter_vendors())
+        list(client.vendors.iter())
 
 
 def test_get_accounting_document_follows_redirect(server: LocalServer, client: BaswareClient) -> None:
     fake = FakeBasware(server, [[{"invoiceId": "A"}]])
     redirect = server.Reply(302, headers={"Location": "/s3/docs/p0"})
     fake.routes[("GET", "/v1/accountingDocuments/INV 1")] = redirect
-    assert client.get_accounting_document("INV 1") == {"invoiceId": "A"}
-    assert client.get_accounting_document("missing") is None
+    assert client.documents.get("INV 1") == {"invoiceId": "A"}
+    assert client.documents.get("missing") is None
 
 
 def test_second_acknowledge_is_not_an_error(server: LocalServer, client: BaswareClient) -> None:
     fake = FakeBasware(server, [])
-    assert client.acknowledge("INV-1") is AckResult.ACKNOWLEDGED
+    assert client.documents.acknowledge("INV-1") is AckResult.ACKNOWLEDGED
     fake.routes[("POST", "/v1/accountingDocuments/INV-1/acknowledge")] = server.Reply(405)
-    assert client.acknowledge("INV-1") is AckResult.ALREADY_ACKNOWLEDGED
+    assert client.documents.acknowledge("INV-1") is AckResult.ALREADY_ACKNOWLEDGED
 
 
 def test_transfer_response_body_and_limits(server: LocalServer, client: BaswareClient) -> None:
     fake = FakeBasware(server, [])
     fake.routes[("POST", "/v1/accountingDocuments/INV-1/transferResponses")] = server.Reply(
         200, {}, {"x-amzn-RequestId": "amzn-tr-1"})
-    rid = client.transfer_response("INV-1", external_code="T-1", success=False, message="x" * 400,
-                                   voucher_number1="V100")
+    rid = client.documents.transfer_response("INV-1", external_code="T-1", success=False, message="x" * 400,
+                                             voucher_number1="V100")
     assert rid == "amzn-tr-1"
     body = api_calls(server)[-1].json()
     assert len(body["responseMessage"]) == 250 and body["responseMessage"].endswith("...")
     assert body["externalCode"] == "T-1" and body["success"] is False and body["voucherNumber1"] == "V100"
     assert body["transferDate"].endswith("Z")
     with pytest.raises(ValueError):
-        client.transfer_response("INV-1", external_code="x" * 37, success=True)
+        client.documents.transfer_response("INV-1", external_code="x" * 37, success=True)
 
 
 def test_transfer_response_is_not_resent_after_a_gateway_timeout(
@@ -145,7 +145,7 @@ def test_transfer_response_is_not_resent_after_a_gateway_timeout(
     fake = FakeBasware(server, [])
     fake.routes[("POST", "/v1/accountingDocuments/INV-1/transferResponses")] = server.Reply(504)
     with pytest.raises(errors.OutcomeUnknownError):
-        client.transfer_response("INV-1", external_code="T-1", success=True)
+        client.documents.transfer_response("INV-1", external_code="T-1", success=True)
     assert len(api_calls(server)) == 1
 
 
@@ -154,7 +154,7 @@ def test_upsert_vendors_chunks_by_200_and_returns_request_ids(
 ) -> None:
     fake = FakeBasware(server, [])
     fake.routes[("POST", "/v1/vendors")] = server.Reply(200, {"requestId": "req-v"})
-    result = client.upsert_vendors({"externalCode": f"V{i}", "name": "n"} for i in range(450))
+    result = client.vendors.upsert({"externalCode": f"V{i}", "name": "n"} for i in range(450))
     posts = [r for r in api_calls(server) if r.method == "POST"]
     assert [len(r.json()) for r in posts] == [200, 200, 50]
     assert all(r.headers["content-type"] == "application/json" for r in posts)
@@ -169,7 +169,7 @@ def test_upsert_accounts_respects_byte_limit_and_rejects_oversized(server: Local
     fake.routes[("POST", "/v1/accounts")] = server.Reply(200, {}, {"x-amzn-RequestId": "amzn-a"})
     accounts = [{"accountCode": f"{i}", "names": [{"language": "en-US", "translation": "t" * 80}]}
                 for i in range(60)] + [{"externalCode": "BIG", "accountCode": "BIG", "pad": "x" * 3000}]
-    result = client.upsert_accounts(accounts)
+    result = client.master_data.upsert_accounts(accounts)
     posts = [r for r in api_calls(server) if r.method == "POST"]
     assert all(len(r.body) <= 2000 for r in posts) and len(posts) > 1
     assert sum(len(r.json()) for r in posts) == 60 == result.sent
@@ -178,9 +178,9 @@ def test_upsert_accounts_respects_byte_limit_and_rejects_oversized(server: Local
 
 def test_upsert_list_validates_key(client: BaswareClient) -> None:
     with pytest.raises(ValueError):
-        client.upsert_list("ACC_LIST_36", [])
+        client.master_data.upsert_list("ACC_LIST_36", [])
     with pytest.raises(ValueError):
-        client.upsert_list("../vendors", [])
+        client.master_data.upsert_list("../vendors", [])
 
 
 def test_wait_for_requests_polls_until_final(server: LocalServer, client: BaswareClient) -> None:
@@ -196,7 +196,7 @@ def test_wait_for_requests_polls_until_final(server: LocalServer, client: Baswar
 
     server.handler = status_reply
     slept: list[float] = []
-    result = client.wait_for_requests(["req-1"], timeout=60, poll_interval=5, sleep=slept.append)
+    result = client.request_status.wait(["req-1"], timeout=60, poll_interval=5, sleep=slept.append)
     status = result["req-1"]
     assert status is not None and status.is_final and slept == [5]
     assert [r.external_code for r in status.failed_records()] == ["V1"]
@@ -206,13 +206,13 @@ def test_request_errors_are_listed_and_acknowledged(server: LocalServer, client:
     fake = FakeBasware(server, [])
     fake.routes[("GET", "/v1/requestStatus")] = server.Reply(
         200, {"requestStatus": [{"requestId": "r1", "requestStatus": "Error"}]})
-    errs = list(client.iter_request_errors())
+    errs = list(client.request_status.iter_errors())
     assert [e.request_id for e in errs] == ["r1"]
     assert api_calls(server)[-1].query["status"] == ["Error"]
-    client.acknowledge_request_errors(["r1"])
+    client.request_status.acknowledge_errors(["r1"])
     assert api_calls(server)[-1].json() == {"requestIds": ["r1"]}
     fake.routes[("POST", "/v1/requestStatus/acknowledge")] = server.Reply(405)
-    client.acknowledge_request_errors(["r1"])  # already acknowledged: fine
+    client.request_status.acknowledge_errors(["r1"])  # already acknowledged: fine
 
 
 def test_subscription_secret_is_sent_but_never_logged(
@@ -221,7 +221,7 @@ def test_subscription_secret_is_sent_but_never_logged(
     caplog.set_level("DEBUG")
     fake = FakeBasware(server, [])
     fake.routes[("POST", "/v1/subscriptions")] = server.Reply(200, [{"subscriptionId": "s1"}])
-    answer = client.create_subscription("https://hooks.example/bw", "hook-shared-secret")
+    answer = client.subscriptions.create("https://hooks.example/bw", "hook-shared-secret")
     assert answer == [{"subscriptionId": "s1"}]
     assert api_calls(server)[-1].json()[0]["webhookAuthenticationToken"] == "hook-shared-secret"
     assert "hook-shared-secret" not in caplog.text and "bw-access-token-1" not in caplog.text
@@ -230,11 +230,11 @@ def test_subscription_secret_is_sent_but_never_logged(
 
 def test_list_tasks_empty_on_404(server: LocalServer, client: BaswareClient) -> None:
     FakeBasware(server, [])
-    assert client.list_tasks() == []
+    assert client.subscriptions.list_tasks() == []
 
 
 def test_token_is_fetched_once_for_many_calls(server: LocalServer, client: BaswareClient) -> None:
     FakeBasware(server, [])
     for i in range(5):
-        client.acknowledge(f"I{i}")
+        client.documents.acknowledge(f"I{i}")
     assert client.tokens.token_requests == 1

@@ -56,6 +56,8 @@ class CustomTransient(errors.TransientError):
         (errors.RateLimitedError("x"), Action.RATE_LIMITED),
         (errors.ConflictError("x"), Action.CONFLICT),
         (errors.ValidationError("bad"), Action.SKIP),
+        (errors.NotFoundError("gone"), Action.FAIL),  # a record error, but not a SKIP for the transport
+        (errors.OutcomeUnknownError("?"), Action.FAIL),  # retriable later, never resent in-request
         (errors.AuthenticationError("x"), Action.FAIL),
         (ValueError("x"), Action.FAIL),
     ],

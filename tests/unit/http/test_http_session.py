@@ -142,6 +142,7 @@ def test_override_turns_404_into_a_returned_response(server: LocalServer) -> Non
     assert api.send("GET", "/v1/list", overrides={404: Action.IGNORE}).status_code == 404
     with pytest.raises(errors.NotFoundError):
         api.send("GET", "/v1/list")
+    assert len(server.requests) == 2  # one each: a 404 is not retried, although a record error now
 
 
 def test_connection_refused_is_retried_then_raised_as_transient() -> None:

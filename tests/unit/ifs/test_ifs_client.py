@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from conftest import LocalServer, Recorded, Reply  # the `server` fixture, tests/unit/conftest.py
 
 BASE = "/main/ifsapplications/projection/v1/SupplierHandling.svc/SupplierInfoGeneralSet"
+SUPPLIERS = ("SupplierHandling", "SupplierInfoGeneralSet")
 KEY = re.compile(r"^\(SupplierId='((?:[^']|'')*)'\)$")
 
 
@@ -102,7 +103,7 @@ def calls(server: LocalServer, method: str | None = None) -> list[Recorded]:
 
 
 def test_iter_entities_follows_next_link(server: LocalServer, ifs: FakeIfs, client: IfsClient) -> None:
-    rows = list(client.iter_entities("SupplierHandling", "SupplierInfoGeneralSet"))
+    rows = list(client.reads.iter("SupplierHandling", "SupplierInfoGeneralSet"))
     assert [r["SupplierId"] for r in rows] == ["S0", "S1", "S2", "S3", "S4"]
     assert len(calls(server)) == 3
     assert all(r.headers["x-ifs-time-zone-aware-request"] == "true" for r in calls(server))
@@ -112,35 +113,35 @@ def test_iter_entities_follows_next_link(server: LocalServer, ifs: FakeIfs, clie
 
 def test_client_paging_with_top_skip(server: LocalServer, ifs: FakeIfs, client: IfsClient) -> None:
     q = Query(filter=F("Country").eq("SE"), orderby=("SupplierId",))
-    rows = list(client.iter_entities("SupplierHandling", "SupplierInfoGeneralSet", q, client_paging=True,
-                                     page_size=2))
+    rows = list(client.reads.iter("SupplierHandling", "SupplierInfoGeneralSet", q, client_paging=True,
+                                  page_size=2))
     assert [r["SupplierId"] for r in rows] == ["S0", "S1", "S2", "S3", "S4"]
     sent = calls(server)
     assert [(r.query["$top"][0], r.query["$skip"][0]) for r in sent] == [("2", "0"), ("2", "2"), ("2", "4")]
     assert all(r.query["$filter"] == ["Country eq 'SE'"] for r in sent)
     assert "%20" in sent[0].target and "+" not in sent[0].target  # OData servers want %20
     with pytest.raises(ValueError, match="orderby"):
-        list(client.iter_entities("SupplierHandling", "SupplierInfoGeneralSet", client_paging=True))
+        list(client.reads.iter("SupplierHandling", "SupplierInfoGeneralSet", client_paging=True))
 
 
 def test_iter_modified_since_filters_on_the_configured_column(
     server: LocalServer, ifs: FakeIfs, client: IfsClient
 ) -> None:
-    list(client.iter_modified_since("SupplierHandling", "SupplierInfoGeneralSet", "ModifiedDate",
-                                    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)))
+    list(client.reads.iter_modified_since("SupplierHandling", "SupplierInfoGeneralSet", "ModifiedDate",
+                                          datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)))
     assert calls(server)[0].query["$filter"] == ["ModifiedDate gt 2026-01-02T03:04:05Z"]
 
 
 def test_get_entity_returns_entity_and_etag(ifs: FakeIfs, client: IfsClient) -> None:
-    entity, etag = client.get_entity("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"})
+    entity, etag = client.reads.get("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"})
     assert entity["Name"] == "Supplier 1" and etag == 'W/"S1:1"'
     with pytest.raises(errors.NotFoundError):
-        client.get_entity("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "nope"})
+        client.reads.get("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "nope"})
 
 
 def test_update_reads_etag_first_and_sends_it(server: LocalServer, ifs: FakeIfs, client: IfsClient) -> None:
-    entity, etag = client.update("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"},
-                                 {"Name": "New", "Objid": "x", "@odata.etag": "forged", "luname": "L"})
+    entity, etag = client.writes.update(*SUPPLIERS, {"SupplierId": "S1"},
+                                        {"Name": "New", "Objid": "x", "@odata.etag": "forged", "luname": "L"})
     assert entity["Name"] == "New" and etag == 'W/"S1:2"'
     get, patch = calls(server)
     assert get.method == "GET" and patch.method == "PATCH"
@@ -158,7 +159,7 @@ def test_update_on_412_rereads_and_reapplies_the_change(
         seen_names.append(current["Name"])
         return {"Name": current["Name"] + "!"}
 
-    entity, _ = client.update("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S2"}, rename)
+    entity, _ = client.writes.update(*SUPPLIERS, {"SupplierId": "S2"}, rename)
     assert entity["Name"] == "Supplier 2!"
     assert len(seen_names) == 2  # the change function ran again on the re-read row
     patches = calls(server, "PATCH")
@@ -171,7 +172,7 @@ def test_update_gives_up_with_conflict_error_naming_the_entity(
 ) -> None:
     ifs.interfere = 100
     with pytest.raises(errors.ConflictError) as info:
-        client.update("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S3"}, {"Name": "X"})
+        client.writes.update(*SUPPLIERS, {"SupplierId": "S3"}, {"Name": "X"})
     assert "SupplierInfoGeneralSet(SupplierId='S3')" in str(info.value)
     assert info.value.entity and "S3" in info.value.entity
     assert len(calls(server, "PATCH")) == 3
@@ -180,8 +181,8 @@ def test_update_gives_up_with_conflict_error_naming_the_entity(
 def test_update_without_difference_sends_no_patch(
     server: LocalServer, ifs: FakeIfs, client: IfsClient
 ) -> None:
-    client.update("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"}, {"Name": "Supplier 1"})
-    client.update("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"}, lambda row: None)
+    client.writes.update(*SUPPLIERS, {"SupplierId": "S1"}, {"Name": "Supplier 1"})
+    client.writes.update(*SUPPLIERS, {"SupplierId": "S1"}, lambda row: None)
     assert calls(server, "PATCH") == []
 
 
@@ -197,7 +198,7 @@ def test_update_refuses_an_entity_without_etag(server: LocalServer, ifs: FakeIfs
 
     server.handler = no_etag
     with pytest.raises(errors.PreconditionRequiredError):
-        client.update("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"}, {"Name": "X"})
+        client.writes.update(*SUPPLIERS, {"SupplierId": "S1"}, {"Name": "X"})
     assert calls(server, "PATCH") == []
 
 
@@ -205,20 +206,19 @@ def test_ifs_error_body_becomes_typed_exception(server: LocalServer, ifs: FakeIf
     server.handler = lambda req: (ifs.handle(req) if "token" in req.path else
                                   ifs.error(400, "ODP_MISSING_PRECONDITION", "If-Match header missing"))
     with pytest.raises(errors.PreconditionRequiredError) as info:
-        client.get_entity("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"})
+        client.reads.get("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S1"})
     assert info.value.code == "ODP_MISSING_PRECONDITION"
     assert "If-Match header missing" in str(info.value)
 
     server.handler = lambda req: (ifs.handle(req) if "token" in req.path else
                                   ifs.error(400, "FND_MANDATORY", "Field Currency is mandatory"))
     with pytest.raises(errors.ValidationError) as vinfo:
-        client.create("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S9"})
+        client.writes.create(*SUPPLIERS, {"SupplierId": "S9"})
     assert vinfo.value.code == "FND_MANDATORY" and vinfo.value.api_message == "Field Currency is mandatory"
 
 
 def test_create_expects_201_and_returns_etag(server: LocalServer, ifs: FakeIfs, client: IfsClient) -> None:
-    entity, etag = client.create("SupplierHandling", "SupplierInfoGeneralSet",
-                                 {"SupplierId": "S9", "Name": "New", "Objkey": "k"})
+    entity, etag = client.writes.create(*SUPPLIERS, {"SupplierId": "S9", "Name": "New", "Objkey": "k"})
     assert entity["SupplierId"] == "S9" and etag == 'W/"S9:1"'
     assert calls(server, "POST")[0].json() == {"SupplierId": "S9", "Name": "New"}
 
@@ -228,16 +228,16 @@ def test_create_is_not_resent_after_a_gateway_timeout(
 ) -> None:
     server.handler = lambda req: ifs.handle(req) if "token" in req.path else server.Reply(504)
     with pytest.raises(errors.OutcomeUnknownError):
-        client.create("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S9"})
+        client.writes.create(*SUPPLIERS, {"SupplierId": "S9"})
     assert len(calls(server, "POST")) == 1
 
 
 def test_delete_uses_if_match_and_reports_missing_rows(
     server: LocalServer, ifs: FakeIfs, client: IfsClient
 ) -> None:
-    assert client.delete("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S4"}) is True
+    assert client.writes.delete("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S4"}) is True
     assert calls(server, "DELETE")[0].headers["if-match"] == 'W/"S4:1"'
-    assert client.delete("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S4"}) is False
+    assert client.writes.delete("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "S4"}) is False
 
 
 def test_key_values_with_quotes_reach_the_server_intact(
@@ -245,7 +245,7 @@ def test_key_values_with_quotes_reach_the_server_intact(
 ) -> None:
     ifs.rows["O'B"] = {"SupplierId": "O'B", "Name": "Q"}
     ifs.versions["O'B"] = 1
-    entity, _ = client.get_entity("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "O'B"})
+    entity, _ = client.reads.get("SupplierHandling", "SupplierInfoGeneralSet", {"SupplierId": "O'B"})
     assert entity["SupplierId"] == "O'B"
 
 

@@ -41,7 +41,7 @@ def check_basware(client: BaswareClient) -> CheckResult:
     timings: dict[str, float] = {}
     try:
         _timed(timings, "token", client.tokens.get_token)
-        documents = client.iter_accounting_documents(page_size=1)
+        documents = client.documents.iter(page_size=1)
         first = _timed(timings, "read", lambda: next(documents, None))
         documents.close()
     except MlConnectorError as exc:
@@ -60,9 +60,9 @@ def check_ifs(client: IfsClient, companies: Iterable[str] = ()) -> CheckResult:
     company_set = client.entities.companies
     try:
         _timed(timings, "token", client.tokens.get_token)
-        _timed(timings, "read", lambda: list(client.iter_entities(
+        _timed(timings, "read", lambda: list(client.reads.iter(
             company_set.projection, company_set.entity_set, Query(top=1))))
-        visible = _timed(timings, "companies", lambda: {row["Company"] for row in client.iter_entities(
+        visible = _timed(timings, "companies", lambda: {row["Company"] for row in client.reads.iter(
             company_set.projection, company_set.entity_set,
             Query(filter=F("Company").any_of(wanted), select=("Company",)))} if wanted else set())
     except MlConnectorError as exc:

@@ -14,13 +14,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from ml_connector.basware.client import DEFAULT_SCOPES, BaswareClient
 from ml_connector.config import DEFAULT_REGIONS, ConfigError, validate_region_host
-from ml_connector.http.tokens import (
-    BaswareTokenSource,
-    KeycloakTokenSource,
-    TokenManager,
-    credential_key,
-    shared_token_manager,
-)
 from ml_connector.ifs.client import IfsClient
 
 CONN_TYPE_BASWARE = "basware"
@@ -62,14 +55,8 @@ class BaswareConnection(BaseModel):
         return url
 
     def build_client(self, regions: Mapping[str, str] | None = None, **kwargs: Any) -> BaswareClient:
-        base_url = self.resolved_base_url(regions)
-        source = BaswareTokenSource(base_url, self.client_id, self.client_secret, self.scopes,
-                                    request_id_header=self.request_id_header)
-        tokens = shared_token_manager(
-            credential_key(source.url, self.client_id, self.client_secret, self.scopes),
-            lambda: TokenManager(source, name=f"basware:{self.client_id}"))
-        return BaswareClient(base_url, self.client_id, self.client_secret, self.scopes,
-                             request_id_header=self.request_id_header, token_manager=tokens, **kwargs)
+        return BaswareClient(self.resolved_base_url(regions), self.client_id, self.client_secret, self.scopes,
+                             request_id_header=self.request_id_header, share_tokens=True, **kwargs)
 
 
 class IfsConnection(BaseModel):
@@ -104,9 +91,5 @@ class IfsConnection(BaseModel):
         return value or ()
 
     def build_client(self, **kwargs: Any) -> IfsClient:
-        source = KeycloakTokenSource(self.host, self.realm, self.client_id, self.client_secret)
-        tokens = shared_token_manager(
-            credential_key(source.url, self.client_id, self.client_secret, source.scope),
-            lambda: TokenManager(source, name=f"ifs:{self.realm}:{self.client_id}"))
         return IfsClient(self.host, self.realm, self.client_id, self.client_secret,
-                         api_segment=self.projection_path, token_manager=tokens, **kwargs)
+                         api_segment=self.projection_path, share_tokens=True, **kwargs)

@@ -1,0 +1,102 @@
+"""Accounting documents: read the ones waiting for transfer, acknowledge them, report the ERP outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from ml_connector.basware.models import AckResult
+from ml_connector.basware.transport import (
+    JSON,
+    BaswareTransport,
+    iso,
+    items,
+    json_body,
+    request_id,
+    seg,
+    truncate,
+)
+from ml_connector.http.classify import Action
+
+log = logging.getLogger(__name__)
+
+DOCUMENTS_PAGE_MAX = 100
+MESSAGE_MAX = 250
+EXTERNAL_CODE_MAX = 36
+
+
+class Documents:
+    def __init__(self, transport: BaswareTransport) -> None:
+        self._t = transport
+
+    def iter(
+        self,
+        status: str = "WaitingForTransfer",
+        company_code: str | None = None,
+        last_updated: datetime | str | None = None,
+        page_size: int = DOCUMENTS_PAGE_MAX,
+        processing_mode: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Documents in `status`, page by page (one page in memory)."""
+        if not 1 <= page_size <= DOCUMENTS_PAGE_MAX:
+            raise ValueError(f"page_size must be 1..{DOCUMENTS_PAGE_MAX}")
+        params: dict[str, Any] = {"ProcessingStatus": status, "pageSize": page_size}
+        if company_code:
+            params["companyCode"] = company_code
+        if last_updated:
+            params["lastUpdated"] = iso(last_updated)
+        if processing_mode:
+            params["p2pProcessingMode"] = processing_mode
+        yield from self._t.iter_list("/v1/accountingDocuments", params)
+
+    def get(self, invoice_id: str) -> dict[str, Any] | None:
+        """One document, or None when Basware has no such document."""
+        resp = self._t.get(f"/v1/accountingDocuments/{seg(invoice_id)}", {}, {})
+        if resp.status_code == 404:
+            return None
+        found = items(json_body(resp), single=True)
+        return found[0] if found else None
+
+    def acknowledge(self, invoice_id: str) -> AckResult:
+        resp = self._t.api.send(
+            "POST", f"/v1/accountingDocuments/{seg(invoice_id)}/acknowledge",
+            headers=JSON, overrides={405: Action.IGNORE}, record_id=invoice_id,
+        )
+        if resp.status_code == 405:
+            log.info("Invoice %s was already acknowledged", invoice_id)
+            return AckResult.ALREADY_ACKNOWLEDGED
+        return AckResult.ACKNOWLEDGED
+
+    def transfer_response(
+        self,
+        invoice_id: str,
+        *,
+        external_code: str,
+        success: bool,
+        message: str = "",
+        voucher_number1: str | None = None,
+        voucher_number2: str | None = None,
+        payment_block: bool | None = None,
+        source_system: str | None = "IFS Cloud",
+        transfer_date: datetime | None = None,
+    ) -> str | None:
+        """Report the ERP outcome; returns Basware's request id."""
+        if not external_code or len(external_code) > EXTERNAL_CODE_MAX:
+            raise ValueError(f"external_code must be 1..{EXTERNAL_CODE_MAX} characters")
+        body: dict[str, Any] = {
+            "externalCode": external_code,
+            "success": success,
+            "responseMessage": truncate(message, MESSAGE_MAX),
+            "transferDate": iso(transfer_date or datetime.now(UTC)),
+        }
+        optional = {"voucherNumber1": voucher_number1, "voucherNumber2": voucher_number2,
+                    "paymentBlock": payment_block, "sourceSystem": source_system}
+        body.update({k: v for k, v in optional.items() if v is not None})
+        # Not replay-safe: a resend after an unseen success is refused as "already transferred".
+        resp = self._t.api.send(
+            "POST", f"/v1/accountingDocuments/{seg(invoice_id)}/transferResponses",
+            json=body, headers=JSON, replay_safe=False, record_id=invoice_id,
+        )
+        return request_id(resp)

@@ -1,0 +1,129 @@
+"""What every Basware resource shares: the pre-signed redirect GET, list paging, chunked POSTs, JSON."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from ml_connector.basware.chunking import chunk_records
+from ml_connector.basware.models import UpsertResult
+from ml_connector.http.classify import Action
+from ml_connector.http.errors import ProtocolError, RecordError
+from ml_connector.http.paging import ContinuationHeaderPager, PageRequest, paginate
+from ml_connector.http.request_ids import response_request_id
+from ml_connector.http.session import ApiSession
+from ml_connector.http.urls import resolve
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 3
+# Keys under which a list answer may wrap its records (tolerant reading).
+_LIST_KEYS = ("accountingDocuments", "vendors", "requestStatus", "tasks", "items", "value", "data")
+EMPTY = {404: Action.IGNORE}  # Basware: 404 on a read means "no records"
+JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+class BaswareTransport:
+    """The client's one ApiSession, plus the calls its resources have in common."""
+
+    def __init__(self, api: ApiSession, max_request_bytes: int) -> None:
+        self.api = api
+        self.max_request_bytes = max_request_bytes
+
+    def get(self, path: str, params: Mapping[str, Any], headers: Mapping[str, str]) -> requests.Response:
+        """GET that follows Basware's redirect to a pre-signed URL without our credentials."""
+        resp = self.api.send("GET", path, params=params, headers=headers, overrides=EMPTY)
+        hops: list[requests.Response] = []
+        while resp.is_redirect:
+            if len(hops) >= MAX_REDIRECTS:
+                raise ProtocolError(f"more than {MAX_REDIRECTS} redirects for {path}")
+            hops.append(resp)
+            target = resolve(resp.url, resp.headers["Location"])
+            resp = self.api.send("GET", target, external=True, overrides=EMPTY)
+        resp.history = hops  # the continuation token may ride on the redirect
+        return resp
+
+    def iter_list(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every record of a list, following the continuation header (one page in memory)."""
+
+        def fetch(req: PageRequest) -> tuple[requests.Response, Any]:
+            resp = self.get(req.url, req.params, req.headers)
+            return resp, (None if resp.status_code == 404 else json_body(resp))
+
+        for _resp, payload in paginate(fetch, ContinuationHeaderPager(), PageRequest(path, params)):
+            yield from items(payload)
+
+    def post_chunked(self, path: str, records: Iterable[Mapping[str, Any]], per_call: int) -> UpsertResult:
+        """POST records in chunks under Basware's count and size limits; a record too big alone is
+        rejected without being sent."""
+        result = UpsertResult()
+        for chunk in chunk_records(records, max_count=per_call, max_bytes=self.max_request_bytes):
+            if chunk.oversized:
+                code = str(chunk.records[0].get("externalCode") or "") or None
+                result.rejected.append(RecordError(
+                    f"record alone is {len(chunk.body)} bytes, over the {self.max_request_bytes} limit",
+                    record_id=code))
+                continue
+            resp = self.api.send("POST", path, data=chunk.body, headers=JSON)
+            result.sent += len(chunk.records)
+            rid = request_id(resp)
+            if rid:
+                result.request_ids.append(rid)
+            log.info("Posted %d record(s) to %s request_id=%s", len(chunk.records), path, rid)
+        return result
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def seg(value: str) -> str:
+    """One URL path segment (an id may hold '/' or spaces)."""
+    return quote(str(value), safe="")
+
+
+def iso(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # our timestamps are UTC; naive ones come from UTC clocks
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def json_body(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        raise ProtocolError.from_response(resp, "expected a JSON body") from None
+
+
+def items(payload: Any, *, single: bool = False) -> list[dict[str, Any]]:
+    """Records from an answer, whether a bare list or wrapped in an object (or one record if `single`)."""
+    if payload is None:
+        return []
+    if isinstance(payload, list):
+        return [p for p in payload if isinstance(p, dict)]
+    if isinstance(payload, dict):
+        for key in _LIST_KEYS:
+            value = payload.get(key)
+            if isinstance(value, list):
+                return [p for p in value if isinstance(p, dict)]
+        if single:
+            return [payload]
+    raise ProtocolError(f"unexpected JSON {type(payload).__name__} in a list answer")
+
+
+def request_id(resp: requests.Response) -> str | None:
+    """Basware's id for a request: from the body when it says, else from the response headers."""
+    try:
+        body = resp.json() if resp.content else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("requestId"):
+        return str(body["requestId"])
+    return response_request_id(resp)

@@ -1,0 +1,39 @@
+"""Vendors: chunked upserts, one-vendor patches, and the paged vendor list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from ml_connector.basware.chunking import encode
+from ml_connector.basware.models import UpsertResult
+from ml_connector.basware.transport import JSON, BaswareTransport, iso, request_id, seg
+
+LIST_PAGE_MAX = 500
+VENDORS_PER_CALL = 200
+
+
+class Vendors:
+    def __init__(self, transport: BaswareTransport) -> None:
+        self._t = transport
+
+    def upsert(self, vendors: Iterable[Mapping[str, Any]]) -> UpsertResult:
+        return self._t.post_chunked("/v1/vendors", vendors, VENDORS_PER_CALL)
+
+    def patch(self, external_code: str, changes: Mapping[str, Any]) -> str | None:
+        resp = self._t.api.send(
+            "PATCH", f"/v1/vendors/{seg(external_code)}", data=encode(dict(changes)),
+            headers=JSON, record_id=external_code,
+        )
+        return request_id(resp)
+
+    def iter(
+        self, page_size: int = 500, last_updated: datetime | str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        if not 1 <= page_size <= LIST_PAGE_MAX:
+            raise ValueError(f"page_size must be 1..{LIST_PAGE_MAX}")
+        params: dict[str, Any] = {"pageSize": page_size}
+        if last_updated:
+            params["lastUpdated"] = iso(last_updated)
+        yield from self._t.iter_list("/v1/vendors", params)
