@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ml_connector.demo.summary import render_summary
+from mlc_sandbox.demo.summary import render_summary
 
 INVOICES = 60
 

@@ -26,8 +26,8 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from ml_connector.config import DEFAULT_CONFIG
-from ml_connector.sandbox.faults import FaultRule
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.faults import FaultRule
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 from ml_connector.state import StateStore, Status
 
 TENANT = "demo"

@@ -16,10 +16,10 @@ import pytest
 import requests
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ml_connector.sandbox.basware import BaswareSettings, BaswareSimulator
-from ml_connector.sandbox.faults import FaultInjector
-from ml_connector.sandbox.seed import Dataset, SeedConfig, build_dataset
-from ml_connector.sandbox.server import ThreadedServer, serve
+from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
+from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
+from mlc_sandbox.server import ThreadedServer, serve
 
 ALL_SCOPES = " ".join(BaswareSettings().allowed_scopes)
 

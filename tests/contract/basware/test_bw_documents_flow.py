@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from conftest import Api, when
 
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.seed import Dataset
 
 
 def _response(success: bool = True, **extra: Any) -> dict[str, Any]:

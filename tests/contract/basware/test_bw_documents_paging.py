@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import Api, when
 
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.seed import Dataset
 
 WAITING = {"ProcessingStatus": "WaitingForTransfer"}
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import Api
 
-from ml_connector.sandbox.basware import BaswareSimulator
+from mlc_sandbox.basware import BaswareSimulator
 
 JSON = {"Content-Type": "application/json"}
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from conftest import Api, when
 
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.seed import SeedConfig, build_dataset
-from ml_connector.sandbox.server import serve
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.seed import SeedConfig, build_dataset
+from mlc_sandbox.server import serve
 
 INVOICES = 100_000
 

@@ -8,7 +8,7 @@ import time
 
 from conftest import Api
 
-from ml_connector.sandbox.faults import FaultRule
+from mlc_sandbox.faults import FaultRule
 
 
 def test_token_is_issued_for_basic_client_credentials(api: Api) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from conftest import Api, when
 
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.seed import Dataset
 
 
 def _vendor(code: str, name: str = "Acme Steel Inc.", company: str = "US10", **extra: Any) -> dict[str, Any]:

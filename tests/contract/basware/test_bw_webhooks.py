@@ -8,9 +8,9 @@ import time
 
 from conftest import Api, Receiver
 
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.faults import FaultRule
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.faults import FaultRule
+from mlc_sandbox.seed import Dataset
 
 SECRET = "shared-webhook-secret"
 

@@ -14,10 +14,10 @@ import pytest
 import requests
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ml_connector.sandbox.faults import FaultInjector
-from ml_connector.sandbox.ifs import IfsSettings, IfsSimulator
-from ml_connector.sandbox.seed import Dataset, SeedConfig, build_dataset
-from ml_connector.sandbox.server import serve
+from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.ifs import IfsSettings, IfsSimulator
+from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
+from mlc_sandbox.server import serve
 
 API = "/main/ifsapplications/projection/v1/"
 SUPPLIERS = "SupplierHandling.svc/SupplierInfoGeneralSet"

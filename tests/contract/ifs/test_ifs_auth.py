@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from ml_connector.sandbox.faults import FaultInjector, FaultRule
+from mlc_sandbox.faults import FaultInjector, FaultRule
 
 from .conftest import SUPPLIERS, Factory, Ifs, error_of, jwt_claims
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ml_connector.sandbox.faults import FaultInjector, FaultRule
+from mlc_sandbox.faults import FaultInjector, FaultRule
 
 from .conftest import SUPPLIERS, Factory, Ifs, decode_etag, error_of
 

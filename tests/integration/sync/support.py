@@ -13,7 +13,7 @@ from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig, load_config
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.ifs.client import IfsClient
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 from ml_connector.state import StateStore, Status
 from ml_connector.sync import invoices
 from ml_connector.sync.flow import STAGES

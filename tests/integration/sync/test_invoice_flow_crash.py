@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ml_connector.sandbox.faults import FaultRule
+from mlc_sandbox.faults import FaultRule
 from ml_connector.state import Status
 
 from .support import Env

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ml_connector.sandbox.faults import FaultRule
+from mlc_sandbox.faults import FaultRule
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.errors import DuplicateProposals
 from ml_connector.sync.mapping import ProposalDraft, map_document

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_connector.sandbox.seed import INVALID_KINDS
+from mlc_sandbox.seed import INVALID_KINDS
 from ml_connector.state import Status
 from ml_connector.sync import invoices
 

@@ -4,8 +4,8 @@ import pytest
 import requests
 from fastapi import FastAPI
 
-from ml_connector.sandbox.faults import FaultInjector, FaultMiddleware, FaultRule, admin_router, profile
-from ml_connector.sandbox.server import serve
+from mlc_sandbox.faults import FaultInjector, FaultMiddleware, FaultRule, admin_router, profile
+from mlc_sandbox.server import serve
 
 
 def test_scripted_rule_skips_then_fires_a_fixed_number_of_times() -> None:

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from ml_connector.sandbox.seed import INVALID_KINDS, SeedConfig, build_dataset
+from mlc_sandbox.seed import INVALID_KINDS, SeedConfig, build_dataset
 
 
 def test_same_seed_gives_same_data_and_other_seed_differs() -> None:

@@ -3,7 +3,7 @@ vendors and master data with asynchronous requestStatus, webhooks and tasks. See
 
 from __future__ import annotations
 
-from ml_connector.sandbox.basware.app import BaswareSimulator
-from ml_connector.sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.basware.app import BaswareSimulator
+from mlc_sandbox.basware.settings import BaswareSettings
 
 __all__ = ["BaswareSettings", "BaswareSimulator"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ml_connector.tables import render
+from ml_connector.cli.tables import render
 
 
 def _when(iso: str | None) -> str:

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml_connector.sandbox.basware.errors import entity_list, not_found, request_id_of
-from ml_connector.sandbox.basware.paging import keyset_page, page_size, query_params
+from mlc_sandbox.basware.errors import entity_list, not_found, request_id_of
+from mlc_sandbox.basware.paging import keyset_page, page_size, query_params
 
 if TYPE_CHECKING:
-    from ml_connector.sandbox.basware.context import SimContext
+    from mlc_sandbox.basware.context import SimContext
 
 MAX_RECORDS_PER_CALL = 500
 LIST_KEYS = frozenset(f"ACC_LIST_{n}" for n in range(1, 36))

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ml_connector.sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.basware.settings import BaswareSettings
 
 PREFIX = "/_presigned"
 BUCKET = "basware-p2p-api-exports"

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ml_connector.sandbox.basware.clock import Clock, from_us, iso, to_us
-from ml_connector.sandbox.basware.errors import ApiError, not_found
-from ml_connector.sandbox.basware.settings import BaswareSettings
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox.basware.clock import Clock, from_us, iso, to_us
+from mlc_sandbox.basware.errors import ApiError, not_found
+from mlc_sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.seed import Dataset
 
 WAITING = "WaitingForTransfer"
 IN_PROGRESS = "TransferInProgress"

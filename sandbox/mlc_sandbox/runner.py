@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ml_connector.sandbox.basware import BaswareSettings, BaswareSimulator
-from ml_connector.sandbox.faults import FaultInjector, profile
-from ml_connector.sandbox.ifs import IfsSettings, IfsSimulator
-from ml_connector.sandbox.seed import Dataset, SeedConfig, build_dataset
-from ml_connector.sandbox.server import ThreadedServer
+from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
+from mlc_sandbox.faults import FaultInjector, profile
+from mlc_sandbox.ifs import IfsSettings, IfsSimulator
+from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
+from mlc_sandbox.server import ThreadedServer
 
 
 @dataclass

@@ -18,13 +18,13 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from ml_connector.sandbox.basware.clock import Clock, iso, parse_iso
-from ml_connector.sandbox.basware.errors import ApiError, bad_parameter, error_entity, not_found
-from ml_connector.sandbox.basware.paging import keyset_page, page_size, query_params
-from ml_connector.sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.basware.clock import Clock, iso, parse_iso
+from mlc_sandbox.basware.errors import ApiError, bad_parameter, error_entity, not_found
+from mlc_sandbox.basware.paging import keyset_page, page_size, query_params
+from mlc_sandbox.basware.settings import BaswareSettings
 
 if TYPE_CHECKING:
-    from ml_connector.sandbox.basware.context import SimContext
+    from mlc_sandbox.basware.context import SimContext
 
 REQUEST_STATUSES = ("InProgress", "Success", "Error", "AcknowledgedSuccess", "AcknowledgedError")
 LIST_PARAMS = ("status", "entityType", "pageSize", "lastUpdated")

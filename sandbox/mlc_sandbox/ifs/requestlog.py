@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ml_connector.sandbox.request_log import RequestLog
+from mlc_sandbox.request_log import RequestLog
 
 from ..faults import ADMIN_PREFIX
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from ml_connector.airflow.state import STATE_CONN_ID
 from ml_connector.config import ConnectorConfig, TenantConfig
 from ml_connector.connectivity import CheckResult
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 DAG_FILE = '''"""The demo tenant's DAGs, from the tenants file bundled with ml-connector."""
 

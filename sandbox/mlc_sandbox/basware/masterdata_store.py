@@ -6,8 +6,8 @@ import copy
 import threading
 from typing import Any
 
-from ml_connector.sandbox.basware.clock import Clock, iso
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox.basware.clock import Clock, iso
+from mlc_sandbox.seed import Dataset
 
 DEFAULT_LANGUAGE = "en-US"
 

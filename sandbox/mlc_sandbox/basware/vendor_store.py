@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ml_connector.sandbox.basware.clock import Clock, iso, to_us
-from ml_connector.sandbox.seed import Dataset, Supplier
+from mlc_sandbox.basware.clock import Clock, iso, to_us
+from mlc_sandbox.seed import Dataset, Supplier
 
 _STREETS = ("Industrial Way", "Harbour Road", "Main Street", "Mill Lane", "Station Road", "Market Square")
 _CITIES = {"US": "Columbus", "DE": "Stuttgart", "MX": "Monterrey", "CN": "Suzhou", "GB": "Leeds",

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from ml_connector.sandbox.basware.clock import iso
-from ml_connector.sandbox.basware.errors import ApiError, error_entity, not_found
-from ml_connector.sandbox.basware.paging import page_size, query_params
-from ml_connector.sandbox.basware.webhooks import Target
+from mlc_sandbox.basware.clock import iso
+from mlc_sandbox.basware.errors import ApiError, error_entity, not_found
+from mlc_sandbox.basware.paging import page_size, query_params
+from mlc_sandbox.basware.webhooks import Target
 
 if TYPE_CHECKING:
-    from ml_connector.sandbox.basware.context import SimContext
+    from mlc_sandbox.basware.context import SimContext
 
 
 NOTIFICATION_FIELDS = ("taskId", "taskStatus", "taskType", "taskSubType", "documentId", "expirationTime")

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ml_connector.sandbox.basware.errors import ApiError, bad_parameter, not_found
-from ml_connector.sandbox.basware.settings import BaswareSettings
-from ml_connector.sandbox.faults import ADMIN_PREFIX
-from ml_connector.sandbox.seed import INVALID_KINDS
+from mlc_sandbox.basware.errors import ApiError, bad_parameter, not_found
+from mlc_sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.faults import ADMIN_PREFIX
+from mlc_sandbox.seed import INVALID_KINDS
 
 if TYPE_CHECKING:
-    from ml_connector.sandbox.basware.context import SimContext
+    from mlc_sandbox.basware.context import SimContext
 
 
 class GenerateDocuments(BaseModel):

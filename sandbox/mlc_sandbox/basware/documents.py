@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml_connector.sandbox.basware.clock import iso, parse_iso
-from ml_connector.sandbox.basware.context import SimContext
-from ml_connector.sandbox.basware.document_store import MODES, STATUSES, DocumentFilter
-from ml_connector.sandbox.basware.errors import bad_parameter, not_found, request_id_of
-from ml_connector.sandbox.basware.paging import page_size, query_params
+from mlc_sandbox.basware.clock import iso, parse_iso
+from mlc_sandbox.basware.context import SimContext
+from mlc_sandbox.basware.document_store import MODES, STATUSES, DocumentFilter
+from mlc_sandbox.basware.errors import bad_parameter, not_found, request_id_of
+from mlc_sandbox.basware.paging import page_size, query_params
 
 LIST_PARAMS = ("ProcessingStatus", "companyCode", "lastUpdated", "pageSize", "p2pProcessingMode")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ml_connector.sandbox.basware.errors import entity_list, error_entity
+from mlc_sandbox.basware.errors import entity_list, error_entity
 
 
 class BodyLimitMiddleware:

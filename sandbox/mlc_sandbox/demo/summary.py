@@ -9,11 +9,11 @@ from typing import Any
 
 from ml_connector.config import TenantConfig
 from ml_connector.connectivity import CheckResult
-from ml_connector.reports import short_reason
-from ml_connector.sandbox.runner import Sandbox
+from ml_connector.cli.reports import short_reason
+from mlc_sandbox.runner import Sandbox
 from ml_connector.state import StateStore
 from ml_connector.sync import invoices
-from ml_connector.tables import render
+from ml_connector.cli.tables import render
 
 RUN_COUNTS = ("documents", "resumed", "created", "reported", "quarantined", "failures_reported",
               "suppliers_created", "deferred", "failed")

@@ -7,28 +7,28 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from ml_connector.sandbox import faults
-from ml_connector.sandbox.basware import errors
-from ml_connector.sandbox.basware.admin import admin_router
-from ml_connector.sandbox.basware.auth import BearerAuth, TokenStore, tokens_router
-from ml_connector.sandbox.basware.body_limit import BodyLimitMiddleware
-from ml_connector.sandbox.basware.clock import Clock
-from ml_connector.sandbox.basware.context import SimContext
-from ml_connector.sandbox.basware.document_store import DocumentStore
-from ml_connector.sandbox.basware.documents import documents_router
-from ml_connector.sandbox.basware.masterdata import masterdata_router
-from ml_connector.sandbox.basware.masterdata_store import MasterDataStore
-from ml_connector.sandbox.basware.paging import ContinuationStore
-from ml_connector.sandbox.basware.presigned import Bucket, presigned_router
-from ml_connector.sandbox.basware.request_log import RequestIdMiddleware, RequestLog
-from ml_connector.sandbox.basware.request_status import RequestStatusStore, request_status_router
-from ml_connector.sandbox.basware.settings import BaswareSettings
-from ml_connector.sandbox.basware.subscriptions import SubscriptionStore, notification, subscriptions_router
-from ml_connector.sandbox.basware.vendor_store import VendorStore
-from ml_connector.sandbox.basware.vendors import vendors_router
-from ml_connector.sandbox.basware.webhooks import WebhookDispatcher
-from ml_connector.sandbox.faults import FaultInjector, FaultMiddleware
-from ml_connector.sandbox.seed import Dataset
+from mlc_sandbox import faults
+from mlc_sandbox.basware import errors
+from mlc_sandbox.basware.admin import admin_router
+from mlc_sandbox.basware.auth import BearerAuth, TokenStore, tokens_router
+from mlc_sandbox.basware.body_limit import BodyLimitMiddleware
+from mlc_sandbox.basware.clock import Clock
+from mlc_sandbox.basware.context import SimContext
+from mlc_sandbox.basware.document_store import DocumentStore
+from mlc_sandbox.basware.documents import documents_router
+from mlc_sandbox.basware.masterdata import masterdata_router
+from mlc_sandbox.basware.masterdata_store import MasterDataStore
+from mlc_sandbox.basware.paging import ContinuationStore
+from mlc_sandbox.basware.presigned import Bucket, presigned_router
+from mlc_sandbox.basware.request_log import RequestIdMiddleware, RequestLog
+from mlc_sandbox.basware.request_status import RequestStatusStore, request_status_router
+from mlc_sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.basware.subscriptions import SubscriptionStore, notification, subscriptions_router
+from mlc_sandbox.basware.vendor_store import VendorStore
+from mlc_sandbox.basware.vendors import vendors_router
+from mlc_sandbox.basware.webhooks import WebhookDispatcher
+from mlc_sandbox.faults import FaultInjector, FaultMiddleware
+from mlc_sandbox.seed import Dataset
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ml_connector.sandbox.request_log import RequestLog
+from mlc_sandbox.request_log import RequestLog
 
-from ml_connector.sandbox.faults import ADMIN_PREFIX
+from mlc_sandbox.faults import ADMIN_PREFIX
 
 RESPONSE_REQUEST_ID = "x-amzn-RequestId"
 

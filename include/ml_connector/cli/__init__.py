@@ -18,7 +18,7 @@ from ml_connector.stdio import stdout_to_stderr
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
 
     options = SandboxOptions(seed=args.seed, invoices=args.invoices, suppliers=args.suppliers,
                              faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
@@ -50,7 +50,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ml_connector.demo.run import DemoOptions, run_demo
+    from mlc_sandbox.demo.run import DemoOptions, run_demo
 
     return run_demo(DemoOptions(json_output=args.json, invoices=args.invoices, seed=args.seed, home=args.home,
                                 keep_state=args.keep_state))
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--ifs-page-limit", type=int, default=5000, help="IFS OData server page size")
     sim.set_defaults(handler=_simulate)
 
-    from ml_connector.demo import DEMO_DESCRIPTION, DEMO_HOME
+    from mlc_sandbox.demo import DEMO_DESCRIPTION, DEMO_HOME
 
     demo = sub.add_parser("demo", help="start the sandbox and run the demo tenant's invoice DAG in an "
                                        "embedded Airflow", description=DEMO_DESCRIPTION,

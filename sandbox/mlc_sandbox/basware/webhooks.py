@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ml_connector.sandbox.basware.settings import BaswareSettings
-from ml_connector.sandbox.faults import FaultInjector
+from mlc_sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.faults import FaultInjector
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ml_connector.sandbox.basware.clock import parse_iso
-from ml_connector.sandbox.basware.errors import ApiError, bad_parameter, entity_list, not_found, request_id_of
-from ml_connector.sandbox.basware.paging import keyset_page, page_size, query_params
+from mlc_sandbox.basware.clock import parse_iso
+from mlc_sandbox.basware.errors import ApiError, bad_parameter, entity_list, not_found, request_id_of
+from mlc_sandbox.basware.paging import keyset_page, page_size, query_params
 
 if TYPE_CHECKING:
-    from ml_connector.sandbox.basware.context import SimContext
+    from mlc_sandbox.basware.context import SimContext
 
 MAX_VENDORS_PER_CALL = 200
 

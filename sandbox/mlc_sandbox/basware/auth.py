@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ml_connector.sandbox.basware.errors import ApiError
-from ml_connector.sandbox.basware.settings import BaswareSettings
-from ml_connector.sandbox.faults import FaultInjector
+from mlc_sandbox.basware.errors import ApiError
+from mlc_sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.faults import FaultInjector
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import Request
 
-from ml_connector.sandbox.basware.errors import bad_parameter
+from mlc_sandbox.basware.errors import bad_parameter
 
 REQUEST_HEADER = "x-amz-meta-continuationtoken"
 RESPONSE_HEADER = "X-amz-meta-continuationToken"
