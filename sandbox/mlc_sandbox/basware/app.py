@@ -20,7 +20,6 @@ from mlc_sandbox.basware.masterdata import masterdata_router
 from mlc_sandbox.basware.masterdata_store import MasterDataStore
 from mlc_sandbox.basware.paging import ContinuationStore
 from mlc_sandbox.basware.presigned import Bucket, presigned_router
-from mlc_sandbox.basware.request_log import RequestIdMiddleware, RequestLog
 from mlc_sandbox.basware.request_status import RequestStatusStore, request_status_router
 from mlc_sandbox.basware.settings import BaswareSettings
 from mlc_sandbox.basware.subscriptions import SubscriptionStore, notification, subscriptions_router
@@ -28,9 +27,13 @@ from mlc_sandbox.basware.vendor_store import VendorStore
 from mlc_sandbox.basware.vendors import vendors_router
 from mlc_sandbox.basware.webhooks import WebhookDispatcher
 from mlc_sandbox.faults import FaultInjector, FaultMiddleware
+from mlc_sandbox.request_log import RequestLog, RequestLogMiddleware
 from mlc_sandbox.seed import Dataset
 
 log = logging.getLogger(__name__)
+
+# Basware's gateway (AWS) answers every call with this id; the client's own id goes in request_id_header.
+RESPONSE_REQUEST_ID = "x-amzn-RequestId"
 
 
 class BaswareSimulator:
@@ -66,7 +69,8 @@ class BaswareSimulator:
         # Added innermost first: the request-id layer is outermost, so even injected faults and 413s get one.
         app.add_middleware(FaultMiddleware, injector=self.injector, system="basware")
         app.add_middleware(BodyLimitMiddleware, limit=lambda: self.settings.max_body_bytes)
-        app.add_middleware(RequestIdMiddleware, log=ctx.log, client_header=self.settings.request_id_header)
+        app.add_middleware(RequestLogMiddleware, log=ctx.log, client_header=self.settings.request_id_header,
+                           response_header=RESPONSE_REQUEST_ID)
         quiet_dropped_connections()
         return app
 

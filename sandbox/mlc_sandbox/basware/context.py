@@ -10,13 +10,13 @@ from mlc_sandbox.basware.document_store import DocumentStore
 from mlc_sandbox.basware.masterdata_store import MasterDataStore
 from mlc_sandbox.basware.paging import ContinuationStore
 from mlc_sandbox.basware.presigned import Bucket
-from mlc_sandbox.basware.request_log import RequestLog
 from mlc_sandbox.basware.request_status import RequestStatusStore
 from mlc_sandbox.basware.settings import BaswareSettings
 from mlc_sandbox.basware.subscriptions import SubscriptionStore
 from mlc_sandbox.basware.vendor_store import VendorStore
 from mlc_sandbox.basware.webhooks import WebhookDispatcher
 from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.request_log import RequestLog
 from mlc_sandbox.seed import Dataset
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .app import IfsSimulator
-from .settings import IfsSettings
+from mlc_sandbox.ifs.app import IfsSimulator
+from mlc_sandbox.ifs.settings import IfsSettings
 
 __all__ = ["IfsSettings", "IfsSimulator"]

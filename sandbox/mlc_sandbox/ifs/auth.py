@@ -20,10 +20,10 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from ..faults import FaultInjector
-from .clock import SimClock
-from .errors import IfsError
-from .settings import IfsSettings
+from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.ifs.clock import SimClock
+from mlc_sandbox.ifs.errors import IfsError
+from mlc_sandbox.ifs.settings import IfsSettings
 
 log = logging.getLogger(__name__)
 

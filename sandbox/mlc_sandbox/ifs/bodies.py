@@ -6,9 +6,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from . import edm
-from .errors import bad_body, business
-from .model import EntityType, snake_upper
+from mlc_sandbox.ifs import edm
+from mlc_sandbox.ifs.errors import bad_body, business
+from mlc_sandbox.ifs.model import EntityType, snake_upper
 
 
 def parse_json(raw: bytes, content_type: str | None) -> dict[str, Any]:

@@ -6,8 +6,8 @@ defaults ml-connector is configured with. Every set carries the IFS system field
 
 from __future__ import annotations
 
-from . import edm
-from .model import CODE_PARTS, EntityType, EnumType, NavProperty, Prop, system_props
+from mlc_sandbox.ifs import edm
+from mlc_sandbox.ifs.model import CODE_PARTS, EntityType, EnumType, NavProperty, Prop, system_props
 
 SUPPLIER_NS = "IfsApp.SupplierHandling"
 INVOICE_NS = "IfsApp.ManualSupplierInvoiceHandling"

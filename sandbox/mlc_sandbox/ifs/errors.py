@@ -1,10 +1,14 @@
-"""IFS error bodies: {"error": {"code", "message", "details": [{"code", "message", "target"}]}}."""
+"""IFS error bodies: {"error": {"code", "message", "details": [{"code", "message", "target"}]}}, and the
+exception handlers that produce them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
 
 # Olingo's generic message for URI and query problems; the specific reason goes into details.
 MALFORMED = "Malformed Request."
@@ -59,3 +63,33 @@ def not_found(message: str) -> IfsError:
 
 def error_response(exc: IfsError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(IfsError, _ifs_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _internal_error)
+
+
+async def _ifs_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, IfsError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "ODP_RESOURCE_NOTFOUND", 405: "ODP_METHOD_NOT_ALLOWED"}.get(exc.status_code, "ODP_ERROR")
+    return error_response(IfsError(exc.status_code, code, str(exc.detail)))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # A simulator bug: answer like IFS would (500 with an error body); uvicorn still logs the traceback.
+    return error_response(IfsError(500, "ODP_INTERNAL_ERROR", f"Internal error: {type(exc).__name__}"))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [{"code": "VALIDATION", "message": str(e.get("msg")),
+                "target": ".".join(str(p) for p in e.get("loc", ()))} for e in exc.errors()]
+    return error_response(IfsError(400, "ODP_BAD_REQUEST", "Malformed Request.", details))

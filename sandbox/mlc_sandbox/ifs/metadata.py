@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .entities import BY_SET, projection_sets
-from .model import EntityType
+from mlc_sandbox.ifs.entities import BY_SET, projection_sets
+from mlc_sandbox.ifs.model import EntityType
 
 EDMX = "http://docs.oasis-open.org/odata/ns/edmx"
 EDM = "http://docs.oasis-open.org/odata/ns/edm"

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import edm
+from mlc_sandbox.ifs import edm
 
 NAMESPACE_ROOT = "IfsApp"
 CODE_PARTS = tuple("ABCDEFGHIJ")

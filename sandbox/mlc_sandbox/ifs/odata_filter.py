@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import edm
-from .errors import bad_query
-from .model import EntityType
-from .odata_lexer import Kind, LexError, Token, tokenize
+from mlc_sandbox.ifs import edm
+from mlc_sandbox.ifs.errors import bad_query
+from mlc_sandbox.ifs.model import EntityType
+from mlc_sandbox.ifs.odata_lexer import Kind, LexError, Token, tokenize
 
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq, "ne": operator.ne, "gt": operator.gt,

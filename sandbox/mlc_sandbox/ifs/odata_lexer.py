@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from . import edm
+from mlc_sandbox.ifs import edm
 
 
 class Kind(Enum):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .entities import CODE_PART_PROPS, CODE_PART_VALUE, INVOICE, POSTING, SUPPLIER_COMPANY
-from .errors import business, detail
-from .rules import Context, Rules, check_company, check_supplier, code_part_row
-from .store import Row
+from mlc_sandbox.ifs.entities import CODE_PART_PROPS, CODE_PART_VALUE, INVOICE, POSTING, SUPPLIER_COMPANY
+from mlc_sandbox.ifs.errors import business, detail
+from mlc_sandbox.ifs.rules import Context, Rules, check_company, check_supplier, code_part_row
+from mlc_sandbox.ifs.store import Row
 
 ZERO = Decimal(0)
 

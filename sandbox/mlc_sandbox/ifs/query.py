@@ -18,11 +18,11 @@ from decimal import Decimal
 from functools import total_ordering
 from typing import Any
 
-from . import edm
-from .errors import bad_query
-from .model import EntityType
-from .odata_filter import compile_filter
-from .store import Row
+from mlc_sandbox.ifs import edm
+from mlc_sandbox.ifs.errors import bad_query
+from mlc_sandbox.ifs.model import EntityType
+from mlc_sandbox.ifs.odata_filter import compile_filter
+from mlc_sandbox.ifs.store import Row
 
 _KNOWN_OPTIONS = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format"}
 _SEQ = "__seq__"  # pseudo column: insertion order, for the default (unordered) sort

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import edm
-from .errors import bad_query
-from .model import EntityType
-from .odata_lexer import Kind, LexError, Token, tokenize
+from mlc_sandbox.ifs import edm
+from mlc_sandbox.ifs.errors import bad_query
+from mlc_sandbox.ifs.model import EntityType
+from mlc_sandbox.ifs.odata_lexer import Kind, LexError, Token, tokenize
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import edm
-from .model import EntityType
-from .store import Row
+from mlc_sandbox.ifs import edm
+from mlc_sandbox.ifs.model import EntityType
+from mlc_sandbox.ifs.store import Row
 
 ODATA_JSON = "application/json;odata.metadata=minimal"
 # luname and keyref come with every entity, also when $select leaves them out (as IFS does).

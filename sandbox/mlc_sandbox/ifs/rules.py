@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .entities import (CODE_PART, CODE_PART_PROPS, CODE_PART_VALUE, COMPANY, INVOICE, POSTING, SUPPLIER,
-                       SUPPLIER_COMPANY)
-from .errors import business
-from .model import CODE_PARTS
-from .settings import IfsSettings
-from .store import Database, Row
+from mlc_sandbox.ifs.entities import (CODE_PART, CODE_PART_PROPS, CODE_PART_VALUE, COMPANY, INVOICE, POSTING,
+                                      SUPPLIER, SUPPLIER_COMPANY)
+from mlc_sandbox.ifs.errors import business
+from mlc_sandbox.ifs.model import CODE_PARTS
+from mlc_sandbox.ifs.settings import IfsSettings
+from mlc_sandbox.ifs.store import Database, Row
 
 END_OF_TIME = date(9999, 12, 31)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import zlib
 from datetime import timedelta
 
-from ..seed import Dataset
-from .entities import (CODE_PART, CODE_PART_VALUE, COMPANY, COMPANY_FINANCE, SUPPLIER, SUPPLIER_COMPANY)
-from .model import CODE_PARTS
-from .store import Database
+from mlc_sandbox.ifs.entities import (CODE_PART, CODE_PART_VALUE, COMPANY, COMPANY_FINANCE, SUPPLIER,
+                                      SUPPLIER_COMPANY)
+from mlc_sandbox.ifs.model import CODE_PARTS
+from mlc_sandbox.ifs.store import Database
+from mlc_sandbox.seed import Dataset
 
 _PAY_TERMS = ("NET14", "NET30", "NET30", "NET45", "NET60")
 _DESCRIPTIONS = {"Account": "Account", "CostCenter": "Cost Center", "Department": "Department",

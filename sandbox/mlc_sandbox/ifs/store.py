@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .clock import SimClock
-from .entities import ENTITY_TYPES, HISTORY_LOG
-from .model import EntityType
+from mlc_sandbox.ifs.clock import SimClock
+from mlc_sandbox.ifs.entities import ENTITY_TYPES, HISTORY_LOG
+from mlc_sandbox.ifs.model import EntityType
 
 _ROWID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import CODE_PART_VALUE, INVOICE, POSTING, SUPPLIER, SUPPLIER_COMPANY
-from .model import EntityType
-from .proposals import InvoiceRules, PostingRules
-from .rules import CodePartValueRules, Context, Rules, SupplierCompanyRules, SupplierRules
-from .store import Row
+from mlc_sandbox.ifs.entities import CODE_PART_VALUE, INVOICE, POSTING, SUPPLIER, SUPPLIER_COMPANY
+from mlc_sandbox.ifs.model import EntityType
+from mlc_sandbox.ifs.proposals import InvoiceRules, PostingRules
+from mlc_sandbox.ifs.rules import CodePartValueRules, Context, Rules, SupplierCompanyRules, SupplierRules
+from mlc_sandbox.ifs.store import Row
 
 _RULES: dict[str, Rules] = {
     SUPPLIER.entity_set: SupplierRules(),
