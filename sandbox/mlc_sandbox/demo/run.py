@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from ml_connector.airflow.state import STATE_CONN_ID
+from ml_connector.cli.stdio import output_to_file
 from ml_connector.config import DEFAULT_CONFIG, ConnectorConfig, TenantConfig, load_config
+from ml_connector.state import StateStore
 from mlc_sandbox.demo import DEMO_HOME
 from mlc_sandbox.demo.home import DemoHome, register_connections
 from mlc_sandbox.demo.summary import build_summary, render_summary
 from mlc_sandbox.runner import Sandbox, SandboxOptions
-from ml_connector.state import StateStore
-from ml_connector.cli.stdio import output_to_file
 
 DEMO_TENANT = "demo"
 FAULTS = "invalid-data"  # about one document in ten is invalid, so quarantine has something to show

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from ml_connector.cli.reports import short_reason
+from ml_connector.cli.tables import render
 from ml_connector.config import TenantConfig
 from ml_connector.connectivity import CheckResult
-from ml_connector.cli.reports import short_reason
-from mlc_sandbox.runner import Sandbox
 from ml_connector.state import StateStore
 from ml_connector.sync import invoices
-from ml_connector.cli.tables import render
+from mlc_sandbox.runner import Sandbox
 
 RUN_COUNTS = ("documents", "resumed", "created", "reported", "quarantined", "failures_reported",
               "suppliers_created", "deferred", "failed")
