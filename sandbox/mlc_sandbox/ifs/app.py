@@ -36,8 +36,9 @@ class IfsSimulator:
         clock = SimClock(self.settings.clock_start or dataset.config.anchor)
         db = Database(clock)
         seeding.load(db, dataset, self.settings.service_user)
+        tokens = TokenService(self.settings, clock, self.injector)
         self.ctx = SimContext(dataset=dataset, settings=self.settings, injector=self.injector, clock=clock,
-                              db=db, tokens=TokenService(self.settings, clock, self.injector), log=RequestLog())
+                              db=db, tokens=tokens, log=RequestLog())
         self.app = self._build_app()
         log.info("IFS sandbox ready: %d suppliers, %d companies", len(dataset.ifs_suppliers),
                  len(dataset.companies))

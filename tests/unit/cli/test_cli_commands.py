@@ -10,7 +10,7 @@ import pytest
 
 from ml_connector import cli
 
-PRODUCT = Path(__file__).resolve().parents[2] / "include" / "ml_connector"
+PRODUCT = Path(__file__).resolve().parents[3] / "include" / "ml_connector"
 PRODUCT_COMMANDS = {"quarantine", "replay", "connect", "check", "subscribe"}
 
 
