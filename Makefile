@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test venv clean simulate
 
-$(STAMP): pyproject.toml constraints.txt
+# The product and, beside it, the sandbox distribution (simulators and demo; not shipped with the product).
+$(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]" -e ./sandbox
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -36,7 +36,7 @@ IFS_PREFIX = "/main/ifsapplications/projection/v1/"
 
 def serve(invoices: int, suppliers: int, faults: str) -> None:
     """Child process: run the sandbox until the parent closes our stdin."""
-    from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
 
     with Sandbox(SandboxOptions(invoices=invoices, suppliers=suppliers, faults=faults)) as sandbox:
         print(json.dumps(sandbox.credentials()), flush=True)
@@ -135,8 +135,8 @@ def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 def run_dag(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """One real DAG run with dag.test() in a throwaway Airflow home; connections as AIRFLOW_CONN_*."""
-    from ml_connector.demo.home import DemoHome
-    from ml_connector.stdio import output_to_file
+    from mlc_sandbox.demo.home import DemoHome
+    from ml_connector.cli.stdio import output_to_file
 
     home = DemoHome(workdir / "airflow")
     home.configure_airflow(())

@@ -26,7 +26,7 @@ MB = 1024 * 1024
 
 def serve(invoices: int, suppliers: int) -> None:
     """Child process: run the sandbox until the parent closes our stdin."""
-    from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
 
     with Sandbox(SandboxOptions(invoices=invoices, suppliers=suppliers)) as sandbox:
         print(json.dumps(sandbox.credentials()), flush=True)

@@ -47,7 +47,7 @@ import pytest  # noqa: E402  (after the environment is set)
 @pytest.fixture(scope="module")
 def sandbox():  # type: ignore[no-untyped-def]
     """Both simulators with the default seed on free localhost ports, for one test module."""
-    from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
 
     with Sandbox(SandboxOptions(invoices=60, suppliers=80)) as running:
         yield running

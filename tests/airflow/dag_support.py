@@ -26,9 +26,9 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from ml_connector.config import DEFAULT_CONFIG
-from ml_connector.sandbox.faults import FaultRule
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
 from ml_connector.state import StateStore, Status
+from mlc_sandbox.faults import FaultRule
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 TENANT = "demo"
 DAG_ID = "mlc_demo_invoices"

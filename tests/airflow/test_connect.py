@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

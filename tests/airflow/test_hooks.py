@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

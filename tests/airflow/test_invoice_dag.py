@@ -9,7 +9,7 @@ import pytest
 from dag_support import connect
 
 from ml_connector.config import load_config
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 # More than one staged batch (200 each), so the mapped task group really fans out.

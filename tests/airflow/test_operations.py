@@ -20,7 +20,7 @@ import requests
 import yaml
 
 from ml_connector.config import load_config
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 TENANT = "ops"

@@ -13,10 +13,10 @@ import requests
 import yaml
 
 from ml_connector.config import DEFAULT_CONFIG
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.faults import FaultInjector
-from ml_connector.sandbox.seed import SeedConfig, build_dataset
-from ml_connector.sandbox.server import ThreadedServer, serve
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.seed import SeedConfig, build_dataset
+from mlc_sandbox.server import ThreadedServer, serve
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 TRIGGER_TENANT, E2E_TENANT = "hooktrig", "hooke2e"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ml_connector.config import ConfigError, load_config, validate_region_host
-from ml_connector.sandbox.seed import BASWARE_DIMENSION_FIELDS, build_dataset
+from mlc_sandbox.seed import BASWARE_DIMENSION_FIELDS, build_dataset
 
 
 def test_bundled_demo_tenant_matches_the_sandbox_code_part_layouts() -> None:

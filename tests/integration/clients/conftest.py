@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import requests
 from ml_connector.basware.client import BaswareClient
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.ifs.client import IfsClient
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 # Real backoff shape, small numbers: the tests exercise the policy, not the clock.
 FAST_RETRY = RetryPolicy(max_attempts=5, max_total_seconds=20.0, initial_wait=0.02, max_wait=0.1, jitter=0.02)

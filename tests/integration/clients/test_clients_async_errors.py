@@ -3,7 +3,7 @@ each record appears later under the request's id; the client surfaces it per rec
 
 from __future__ import annotations
 
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 from .support import admin, bw_client, entries
 

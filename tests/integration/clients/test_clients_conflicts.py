@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ml_connector.http.errors import ConflictError
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 from .support import FAST_CONFLICT, SUPPLIERS, add_fault, admin, entries, ifs_client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ml_connector.ifs.history import parse_keyref
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 
 def test_history_log_lists_writes_after_a_timestamp_with_parsed_keys() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from ml_connector.ifs.odata import F, Query
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 from .support import SUPPLIERS, admin, bw_client, entries, ifs_client
 

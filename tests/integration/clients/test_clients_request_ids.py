@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 from .support import add_fault, bw_client
 

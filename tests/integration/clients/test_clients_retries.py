@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ml_connector.http.errors import OutcomeUnknownError, TransientError
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 from .support import SUPPLIERS, SleepRecorder, add_fault, bw_client, entries, ifs_client
 

@@ -12,7 +12,7 @@ import pytest
 
 from ml_connector.http.errors import MlConnectorError
 from ml_connector.http.tokens import TokenManager
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 from .support import SUPPLIERS, add_fault, bw_client, ifs_client
 

@@ -12,7 +12,7 @@ import pytest
 from ml_connector.http.errors import AuthenticationError
 from ml_connector.http.tokens import KeycloakTokenSource, TokenManager
 from ml_connector.ifs.odata import F, Query
-from ml_connector.sandbox.runner import Sandbox
+from mlc_sandbox.runner import Sandbox
 
 from .support import FAST_RETRY, SUPPLIERS, add_fault, admin, bw_client, entries, ifs_client, ifs_token_path
 

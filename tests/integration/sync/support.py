@@ -13,11 +13,11 @@ from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig, load_config
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.ifs.client import IfsClient
-from ml_connector.sandbox.runner import Sandbox, SandboxOptions
 from ml_connector.state import StateStore, Status
 from ml_connector.sync import invoices
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.flow import Stage
+from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 FAST = RetryPolicy(max_attempts=4, max_total_seconds=10.0, initial_wait=0.0, max_wait=0.0, jitter=0.0)
 SETTLE = (0.0,)

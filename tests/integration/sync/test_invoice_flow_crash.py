@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from ml_connector.sandbox.faults import FaultRule
 from ml_connector.state import Status
+from mlc_sandbox.faults import FaultRule
 
 from .support import Env
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from ml_connector.sandbox.faults import FaultRule
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.errors import DuplicateProposals
 from ml_connector.sync.mapping import ProposalDraft, map_document
 from ml_connector.sync.proposals import Outcome, upsert_proposal
+from mlc_sandbox.faults import FaultRule
 
 from .support import Env
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ml_connector.sandbox.seed import INVALID_KINDS
 from ml_connector.state import Status
 from ml_connector.sync import invoices
+from mlc_sandbox.seed import INVALID_KINDS
 
 from .support import Env
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ml_connector.sandbox.seed import DEFAULT_ANCHOR
 from ml_connector.sync.values import parse_timestamp
+from mlc_sandbox.seed import DEFAULT_ANCHOR
 
 from .support import Env
 

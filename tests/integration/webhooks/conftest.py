@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from ml_connector.sandbox.basware import BaswareSettings, BaswareSimulator
-from ml_connector.sandbox.faults import FaultInjector
-from ml_connector.sandbox.seed import SeedConfig, build_dataset
-from ml_connector.sandbox.server import serve
 from ml_connector.state import StateStore
 from ml_connector.webhooks import TenantWebhook, create_app
+from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
+from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.seed import SeedConfig, build_dataset
+from mlc_sandbox.server import serve
 
 from .support import SECRET, Wired
 

@@ -8,10 +8,10 @@ from typing import Any
 import requests
 
 from ml_connector.basware.client import BaswareClient
-from ml_connector.sandbox.basware import BaswareSimulator
-from ml_connector.sandbox.server import ThreadedServer
 from ml_connector.state import Delivery, StateStore
 from ml_connector.webhooks import TenantWebhook
+from mlc_sandbox.basware import BaswareSimulator
+from mlc_sandbox.server import ThreadedServer
 
 SECRET = "integration-webhook-secret-0123456789"
 

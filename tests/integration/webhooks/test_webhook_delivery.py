@@ -9,8 +9,8 @@ import requests
 from pydantic import SecretStr
 
 from ml_connector.http.errors import MlConnectorError
-from ml_connector.sandbox.faults import FaultRule
 from ml_connector.webhooks import TenantWebhook, sign
+from mlc_sandbox.faults import FaultRule
 
 from .support import SECRET, Wired
 

@@ -1,0 +1,82 @@
+"""`ml-connector simulate` and `ml-connector demo`, added to the product's command line through the
+`ml_connector.commands` entry point group (see sandbox/pyproject.toml).
+
+Both import their machinery only when run, so `ml-connector --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from mlc_sandbox.demo import DEMO_DESCRIPTION, DEMO_HOME
+
+Subparsers = argparse._SubParsersAction  # the object `add_subparsers()` returns
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
+
+    options = SandboxOptions(seed=args.seed, invoices=args.invoices, suppliers=args.suppliers,
+                             faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
+                             ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Sandbox(options) as sandbox:
+        creds = sandbox.credentials()
+        bw, ifs = creds["basware"], creds["ifs"]
+        print("ml-connector sandbox is running (Ctrl-C to stop)")
+        print(f"  seed {options.seed}: {options.invoices} approved invoices, {options.suppliers} suppliers, "
+              f"fault profile '{options.faults}'")
+        print(f"  Basware P2P API : {bw['base_url']}")
+        print(f"    token         : POST {bw['token_url']}  (HTTP Basic {bw['client_id']}:{bw['client_secret']})")
+        print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/")
+        print(f"    token         : POST {ifs['token_url']}")
+        print(f"    client        : {ifs['client_id']} / {ifs['client_secret']} (realm {ifs['realm']})")
+        print(f"  fault injection : {bw['base_url']}/_sandbox/faults and {ifs['base_url']}/_sandbox/faults")
+        print("  try it:")
+        print(f"    curl -s -u {bw['client_id']}:{bw['client_secret']} -d grant_type=client_credentials "
+              f"-d scope=accountingDocuments.read {bw['token_url']}")
+        sys.stdout.flush()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def add_simulate(sub: Subparsers) -> None:
+    sim = sub.add_parser("simulate", help="run the Basware and IFS Cloud simulators until stopped")
+    sim.add_argument("--basware-port", type=int, default=0, help="0 picks a free port")
+    sim.add_argument("--ifs-port", type=int, default=0, help="0 picks a free port")
+    sim.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 in a container)")
+    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--invoices", type=int, default=200, help="approved invoices waiting for transfer")
+    sim.add_argument("--suppliers", type=int, default=300)
+    sim.add_argument("--faults", default="none", help="fault profile: none, flaky, chaos, invalid-data")
+    sim.add_argument("--ifs-token-ttl", type=int, default=180, help="IFS token lifetime in seconds")
+    sim.add_argument("--ifs-page-limit", type=int, default=5000, help="IFS OData server page size")
+    sim.set_defaults(handler=_simulate)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from mlc_sandbox.demo.run import DemoOptions, run_demo
+
+    return run_demo(DemoOptions(json_output=args.json, invoices=args.invoices, seed=args.seed, home=args.home,
+                                keep_state=args.keep_state))
+
+
+def add_demo(sub: Subparsers) -> None:
+    demo = sub.add_parser("demo", help="start the sandbox and run the demo tenant's invoice DAG in an "
+                                       "embedded Airflow", description=DEMO_DESCRIPTION,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.add_argument("--invoices", type=int, default=200, help="approved invoices in the sandbox")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--home", default=DEMO_HOME, help="the embedded Airflow's home (default: %(default)s)")
+    demo.add_argument("--keep-state", action="store_true",
+                      help="keep the state store of the previous demo instead of starting empty")
+    demo.set_defaults(handler=_demo)

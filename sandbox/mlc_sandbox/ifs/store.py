@@ -1,0 +1,133 @@
+"""In-memory entity sets with IFS row identity: Objid (a ROWID), Objversion, weak ETags, history log.
+
+Rows keep their insertion sequence: without $orderby the simulator returns rows newest-inserted first,
+a deterministic stand-in for the physical order Oracle gives IFS, which shifts when rows are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mlc_sandbox.ifs.clock import SimClock
+from mlc_sandbox.ifs.entities import ENTITY_TYPES, HISTORY_LOG
+from mlc_sandbox.ifs.model import EntityType
+
+_ROWID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def make_etag(objid: str, objversion: str) -> str:
+    # What IFS sends: W/"<base64 of W/"objid:objversion">" (the reference's example starts "Vy8i" = W/").
+    inner = f'W/"{objid}:{objversion}"'
+    return f'W/"{base64.b64encode(inner.encode()).decode()}"'
+
+
+def _rowid(table_no: int, seq: int) -> str:
+    def b64(n: int, width: int) -> str:
+        chars = []
+        for _ in range(width):
+            n, r = divmod(n, 64)
+            chars.append(_ROWID_ALPHABET[r])
+        return "".join(reversed(chars))
+
+    return f"AAA{b64(table_no + 20_000, 3)}AAF{b64(seq // 1000, 6)}AA{b64(seq % 1000, 1)}"
+
+
+@dataclass
+class Row:
+    values: dict[str, Any]
+    seq: int  # insertion order, never changes
+
+    @property
+    def etag(self) -> str:
+        return make_etag(self.values["Objid"], self.values["Objversion"])
+
+
+class EntityStore:
+    def __init__(self, etype: EntityType) -> None:
+        self.etype = etype
+        self.rows: dict[tuple[Any, ...], Row] = {}
+
+    def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[k] for k in self.etype.keys)
+
+    def get(self, key: tuple[Any, ...]) -> Row | None:
+        return self.rows.get(key)
+
+    def where(self, **equals: Any) -> list[Row]:
+        return [r for r in self.rows.values() if all(r.values.get(k) == v for k, v in equals.items())]
+
+
+class Database:
+    """All entity sets; every write bumps Objversion (so the ETag) and is written to the history log."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.stores = {t.entity_set: EntityStore(t) for t in ENTITY_TYPES}
+        self._table_no = {t.entity_set: n for n, t in enumerate(ENTITY_TYPES)}
+        self._seq = itertools.count(1)
+        self._writes = itertools.count(1)
+        self._log_ids = itertools.count(1)
+
+    def store(self, entity_set: str) -> EntityStore:
+        return self.stores[entity_set]
+
+    def now(self) -> datetime:
+        # IFS timestamps are Oracle DATEs: whole seconds (two writes in one second share a ModifiedDate).
+        return self.clock.now().replace(microsecond=0)
+
+    def _objversion(self, when: datetime) -> str:
+        # Timestamp-style like IFS, with a write counter so two writes in one second still differ.
+        return f"{when:%Y%m%d%H%M%S}{next(self._writes):06d}"
+
+    def insert(self, etype: EntityType, values: dict[str, Any], user: str, history: bool = True) -> Row:
+        with self.lock:
+            store = self.stores[etype.entity_set]
+            seq = next(self._seq)
+            row_values = {p.name: values.get(p.name) for p in etype.props}
+            now = self.now()
+            if etype.prop("ModifiedDate") and row_values.get("ModifiedDate") is None:
+                row_values["ModifiedDate"] = now
+            stamp = row_values.get("ModifiedDate") or now
+            row_values.update(luname=etype.lu_name, keyref=etype.keyref(row_values), Objgrants=None,
+                              Objid=_rowid(self._table_no[etype.entity_set], seq),
+                              Objversion=self._objversion(stamp))
+            row = Row(row_values, seq)
+            store.rows[store.key_of(row_values)] = row
+            if history:
+                self._history(etype, row, "Insert", user)
+            return row
+
+    def update(self, etype: EntityType, row: Row, changes: dict[str, Any], user: str) -> Row:
+        """Apply `changes` (may be empty: a touch) and give the row a new Objversion."""
+        with self.lock:
+            row.values.update(changes)
+            now = self.now()
+            if etype.prop("ModifiedDate"):
+                row.values["ModifiedDate"] = now
+            row.values["Objversion"] = self._objversion(now)
+            self._history(etype, row, "Update", user)
+            return row
+
+    def delete(self, etype: EntityType, row: Row, user: str) -> None:
+        with self.lock:
+            store = self.stores[etype.entity_set]
+            store.rows.pop(store.key_of(row.values), None)
+            self._history(etype, row, "Delete", user)
+
+    def _history(self, etype: EntityType, row: Row, kind: str, user: str) -> None:
+        if etype is HISTORY_LOG:
+            return
+        values = {"LogId": next(self._log_ids), "LuName": etype.lu_name, "TableName": etype.db_table,
+                  "Keys": row.values["keyref"], "HistoryType": kind, "TimeStamp": self.now(),
+                  "Username": user}
+        self.insert(HISTORY_LOG, values, user, history=False)
+
+    def all_rows(self, entity_set: str) -> Iterable[Row]:
+        return list(self.stores[entity_set].rows.values())

@@ -1,0 +1,77 @@
+"""Both simulators from one set of options: used by `ml-connector simulate`, the demo and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
+from mlc_sandbox.faults import FaultInjector, profile
+from mlc_sandbox.ifs import IfsSettings, IfsSimulator
+from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
+from mlc_sandbox.server import ThreadedServer
+
+
+@dataclass
+class SandboxOptions:
+    seed: int = 42
+    invoices: int = 200
+    suppliers: int = 300
+    faults: str = "none"
+    host: str = "127.0.0.1"
+    basware_port: int = 0
+    ifs_port: int = 0
+    ifs_token_ttl: int = 180
+    ifs_page_limit: int = 5000
+
+
+class Sandbox:
+    """The Basware and IFS simulators on localhost, sharing one seed data set and one fault injector."""
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = opts = options or SandboxOptions()
+        fault_profile = profile(opts.faults)
+        self.dataset: Dataset = build_dataset(SeedConfig(
+            seed=opts.seed, invoices=opts.invoices, suppliers=opts.suppliers,
+            invalid_share=fault_profile.invalid_share))
+        self.injector = FaultInjector(fault_profile.rules, seed=opts.seed)
+        self.basware = BaswareSimulator(self.dataset, self.injector, BaswareSettings())
+        self.ifs = IfsSimulator(self.dataset, self.injector,
+                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit))
+        self._servers: list[ThreadedServer] = []
+
+    def start(self) -> Sandbox:
+        self._basware_server = ThreadedServer(self.basware.app, self.options.basware_port, self.options.host).start()
+        self._servers.append(self._basware_server)
+        self._ifs_server = ThreadedServer(self.ifs.app, self.options.ifs_port, self.options.host).start()
+        self._servers.append(self._ifs_server)
+        return self
+
+    def stop(self) -> None:
+        while self._servers:
+            self._servers.pop().stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def basware_url(self) -> str:
+        return self._basware_server.url
+
+    @property
+    def ifs_url(self) -> str:
+        return self._ifs_server.url
+
+    def credentials(self) -> dict[str, Any]:
+        """The sandbox's own credentials: printed so a user can try it with curl at once."""
+        bw, ifs = self.basware.settings, self.ifs.settings
+        return {
+            "basware": {"base_url": self.basware_url, "token_url": f"{self.basware_url}/v1/tokens",
+                        "client_id": bw.client_id, "client_secret": bw.client_secret},
+            "ifs": {"base_url": self.ifs_url, "realm": ifs.realm,
+                    "token_url": f"{self.ifs_url}/auth/realms/{ifs.realm}/protocol/openid-connect/token",
+                    "client_id": ifs.client_id, "client_secret": ifs.client_secret},
+        }
