@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean simulate
+.PHONY: demo test lint venv clean simulate
 
 # The product and, beside it, the sandbox distribution (simulators and demo; not shipped with the product).
 $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
@@ -22,6 +22,12 @@ simulate: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# ruff (style and bugs), mypy (strict on the layers without Airflow), import-linter (the layers).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -135,8 +135,8 @@ def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 def run_dag(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """One real DAG run with dag.test() in a throwaway Airflow home; connections as AIRFLOW_CONN_*."""
-    from mlc_sandbox.demo.home import DemoHome
     from ml_connector.cli.stdio import output_to_file
+    from mlc_sandbox.demo.home import DemoHome
 
     home = DemoHome(workdir / "airflow")
     home.configure_airflow(())

@@ -15,4 +15,5 @@ URL_PREFIX = "/ml-connector/webhooks"
 
 class MlConnectorPlugin(AirflowPlugin):
     name = "ml_connector"
-    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "ml-connector webhooks"}]
+    # AirflowPlugin declares its hooks as plain class attributes.
+    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "ml-connector webhooks"}]  # noqa: RUF012

@@ -10,10 +10,12 @@ import argparse
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING, TypeAlias
 
 from mlc_sandbox.demo import DEMO_DESCRIPTION, DEMO_HOME
 
-Subparsers = argparse._SubParsersAction  # the object `add_subparsers()` returns
+if TYPE_CHECKING:  # generic only to type checkers
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers() returns
 
 
 def _simulate(args: argparse.Namespace) -> int:

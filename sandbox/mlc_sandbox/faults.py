@@ -229,6 +229,7 @@ class FaultMiddleware:
 async def _send_status(send: Send, rule: FaultRule, system: str) -> None:
     import json
 
+    body: dict[str, Any]
     if system == "ifs":
         body = {"error": {"code": "SANDBOX_FAULT", "message": f"Injected fault: HTTP {rule.status}"}}
     else:

@@ -219,8 +219,8 @@ class Dataset:
                 "orderNumber": f"PO{rng.randint(4_500_000, 4_599_999)}" if rng.random() < 0.6 else None,
                 "comment": None,
             })
-        net_sum = sum((Decimal(r["netTotal"]) for r in rows), Decimal(0))
-        tax_sum = sum((Decimal(r["taxSum"]) for r in rows), Decimal(0))
+        net_sum = sum((Decimal(str(r["netTotal"])) for r in rows), Decimal(0))
+        tax_sum = sum((Decimal(str(r["taxSum"])) for r in rows), Decimal(0))
         doc: dict[str, Any] = {
             "invoiceId": self.invoice_id(index),
             "bumid": f"BUM-{self.config.seed}-{index:07d}",
@@ -281,7 +281,7 @@ def build_dataset(config: SeedConfig | None = None) -> Dataset:
 
     for company in companies:
         add(company, "Account", list(_ACCOUNTS))
-        add(company, "CostCenter", list(zip(cost_center_codes(company), _COST_CENTER_NAMES)))
+        add(company, "CostCenter", list(zip(cost_center_codes(company), _COST_CENTER_NAMES, strict=False)))
         add(company, "Department", list(_DEPARTMENTS))
         add(company, "Plant", [(plant_codes(company)[0], f"{company.name} main plant"),
                                (plant_codes(company)[1], f"{company.name} warehouse")])

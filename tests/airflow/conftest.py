@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dag_support import PG_ADMIN_URL, DagEnv, make_dag_env
 from sqlalchemy import create_engine, make_url, text
 
-from dag_support import PG_ADMIN_URL, DagEnv, make_dag_env
 from postgres_server import admin_engine
 
 

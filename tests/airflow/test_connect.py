@@ -95,6 +95,6 @@ def test_unknown_tenant_and_missing_secret_are_config_errors(sandbox: Sandbox, t
     config = _tenants_file(tmp_path, "acme")
     done = _run(["check", "--tenant", "nobody", "--config", str(config)])
     assert done.returncode == 2 and "no tenant 'nobody'" in done.stderr
-    env = {k: "" for k in ("MLC_BASWARE_CLIENT_SECRET", "MLC_IFS_CLIENT_SECRET")}
+    env = dict.fromkeys(("MLC_BASWARE_CLIENT_SECRET", "MLC_IFS_CLIENT_SECRET"), "")
     done = _run(_connect_args(sandbox, "acme", config), **env)
     assert done.returncode == 2 and "MLC_BASWARE_CLIENT_SECRET" in done.stderr

@@ -16,11 +16,10 @@ import pytest
 
 # The type of `dag_run.run_type` in a task's context (the Task SDK's model of a DAG run).
 from airflow.sdk.api.datamodels._generated import DagRunType
+from dag_support import DAG_ID, INVOICES, TENANT, DagEnv, run_states, wait_for
 
 from ml_connector.airflow.dags.common import run_window
 from ml_connector.config import ConfigError
-
-from dag_support import DAG_ID, INVOICES, TENANT, DagEnv, run_states, wait_for
 
 T0 = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=15)
@@ -111,7 +110,7 @@ def test_airflow_backfill_create_re_reads_only_its_interval(dag_env: DagEnv,
                  "the backfill run to finish")
     finally:
         # Paused again for the other tests on this metadata DB; a failure here must not hide the test's.
-        subprocess.run(airflow + ["dags", "pause", DAG_ID], env={**os.environ, **env}, check=False,
+        subprocess.run([*airflow, "dags", "pause", DAG_ID], env={**os.environ, **env}, check=False,
                        capture_output=True, timeout=120)
         scheduler.kill()
         api.kill()

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from dag_support import DagEnv, latest_run_states, wait_for
 
 from ml_connector.state import Status
-
-from dag_support import DagEnv, latest_run_states, wait_for
 
 TransferInProgress = "TransferInProgress"
 

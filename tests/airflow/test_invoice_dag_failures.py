@@ -7,9 +7,9 @@ import os
 import re
 from pathlib import Path
 
-from ml_connector.state import Status
-
 from dag_support import DAG_ID, TENANT, DagEnv, latest_run_states, wait_for
+
+from ml_connector.state import Status
 
 JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")  # both simulators issue JWT-shaped tokens
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from dag_support import DagEnv, wait_for
 
 UPSERT_STARTED = "starting task_id=process_batch.upsert_proposals"

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dag_support import DAG_ID, REPO, many_tenants_file
 
 pytestmark = pytest.mark.usefixtures("airflow_db")  # DagBag looks DAGs up in the metadata DB

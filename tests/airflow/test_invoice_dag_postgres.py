@@ -6,10 +6,9 @@ from __future__ import annotations
 import sys
 
 import pytest
+from dag_support import DAG_ID, TENANT, DagEnv, run_states
 
 from ml_connector.sync.invoices import list_quarantine
-
-from dag_support import DAG_ID, TENANT, DagEnv, run_states
 
 pytestmark = pytest.mark.postgres
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import yaml
+from dag_support import INVOICES, TENANT, DagEnv
 
 from ml_connector.state import Status
 from ml_connector.sync.invoices import list_quarantine
-
-from dag_support import INVOICES, TENANT, DagEnv
 
 
 def _run_record(env: DagEnv, run_id: str) -> dict[str, object]:
@@ -95,4 +94,4 @@ def test_quarantined_invoice_is_transferred_by_the_next_run_once_fixed_and_re_se
     assert [r["success"] for r in state["transferResponses"]] == [False, True]
     assert dag_env.sandbox.ifs.duplicate_proposals() == {}
     assert sorted(p["ExternalRef"] for p in dag_env.sandbox.ifs.proposals()) == sorted(
-        dag_env.valid_ids() + [invalid])
+        [*dag_env.valid_ids(), invalid])

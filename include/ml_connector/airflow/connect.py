@@ -14,7 +14,12 @@ from pydantic import ValidationError
 from ml_connector.airflow.hooks import field_errors, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
 from ml_connector.connection_check import CheckResult, check_basware, check_ifs
-from ml_connector.connection_settings import CONN_TYPE_BASWARE, CONN_TYPE_IFS, BaswareConnection, IfsConnection
+from ml_connector.connection_settings import (
+    CONN_TYPE_BASWARE,
+    CONN_TYPE_IFS,
+    BaswareConnection,
+    IfsConnection,
+)
 
 
 @dataclass

@@ -37,8 +37,8 @@ def read_connection(conn_id: str) -> Any | None:
     """A connection as admin commands and the API server see it (outside tasks, where the SDK's
     lookup does not read the metadata DB): env vars, secrets backends, then the metadata DB
     (Fernet-decrypted). None when it is defined nowhere."""
-    from airflow.sdk.exceptions import AirflowNotFoundException
     from airflow.models import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
         return Connection.get_connection_from_secrets(conn_id)

@@ -75,5 +75,5 @@ class TenantFailureNotifier(BaseNotifier):
         body = "<br>".join(f"{key}: {value}" for key, value in alert.items())
         try:
             SmtpNotifier(to=self.email, subject=subject, html_content=body).notify(self.context)
-        except Exception as exc:  # noqa: BLE001 - SMTP errors vary by server; the alert is already logged
+        except Exception as exc:
             log.error("alert e-mail to %s failed: %s", ", ".join(self.email), redact(exc))

@@ -15,7 +15,12 @@ from urllib.parse import urlsplit
 
 from ml_connector.airflow.hooks import BaswareHook
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
-from ml_connector.connection_settings import CONN_TYPE_BASWARE, WEBHOOK_SECRET_FIELD, BaswareConnection, extra_value
+from ml_connector.connection_settings import (
+    CONN_TYPE_BASWARE,
+    WEBHOOK_SECRET_FIELD,
+    BaswareConnection,
+    extra_value,
+)
 from ml_connector.http.errors import MlConnectorError
 from ml_connector.http.redact import register_secret
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +38,7 @@ class Documents:
         last_updated: datetime | str | None = None,
         page_size: int = DOCUMENTS_PAGE_MAX,
         processing_mode: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """Documents in `status`, page by page (one page in memory)."""
         if not 1 <= page_size <= DOCUMENTS_PAGE_MAX:
             raise ValueError(f"page_size must be 1..{DOCUMENTS_PAGE_MAX}")

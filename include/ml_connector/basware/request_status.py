@@ -52,7 +52,7 @@ class RequestStatuses:
         clock: Callable[[], float] = time.monotonic,
     ) -> dict[str, RequestStatus | None]:
         """Poll until every request has a final status or `timeout` passes; returns the last seen."""
-        latest: dict[str, RequestStatus | None] = {rid: None for rid in request_ids}
+        latest: dict[str, RequestStatus | None] = dict.fromkeys(request_ids)
         deadline = clock() + timeout
         while True:
             for rid, seen in latest.items():

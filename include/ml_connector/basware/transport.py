@@ -12,7 +12,7 @@ import requests
 
 from ml_connector.basware.chunking import chunk_records
 from ml_connector.basware.models import UpsertResult
-from ml_connector.http.classify import Action
+from ml_connector.http.classify import Action, Overrides
 from ml_connector.http.errors import ProtocolError, RecordError
 from ml_connector.http.paging import ContinuationHeaderPager, PageRequest, paginate
 from ml_connector.http.request_ids import response_request_id
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MAX_REDIRECTS = 3
 # Keys under which a list answer may wrap its records (tolerant reading).
 _LIST_KEYS = ("accountingDocuments", "vendors", "requestStatus", "tasks", "items", "value", "data")
-EMPTY = {404: Action.IGNORE}  # Basware: 404 on a read means "no records"
+EMPTY: Overrides = {404: Action.IGNORE}  # Basware: 404 on a read means "no records"
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
 

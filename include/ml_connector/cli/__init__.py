@@ -17,7 +17,7 @@ from ml_connector.config import ConfigError
 # needs Airflow imported and its logging replaced before it runs).
 COMMANDS_GROUP = "ml_connector.commands"
 
-AddCommands = Callable[[argparse._SubParsersAction], None]
+AddCommands = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 def _installed_commands() -> list[AddCommands]:

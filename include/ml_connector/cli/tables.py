@@ -13,6 +13,6 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, indent: str
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for row in cells:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))]
         lines.append(indent + "  ".join(parts).rstrip())
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import requests
 
@@ -66,7 +67,7 @@ def error_for_exception(
     client_request_id: str | None = None,
 ) -> errors.MlConnectorError:
     what = f"{type(exc).__name__}: {redact(exc)}"
-    ctx = {"method": method, "path": path_of(url), "client_request_id": client_request_id}
+    ctx: dict[str, Any] = {"method": method, "path": path_of(url), "client_request_id": client_request_id}
     if action in (Action.RETRY, Action.RATE_LIMITED):
         if not replay_safe and not never_reached_server(exc):
             return errors.OutcomeUnknownError(f"request may have reached the server: {what}", **ctx)

@@ -55,17 +55,13 @@ class RetryPolicy:
             retry_after = _retry_after_of(state)
             return min(retry_after, self.max_retry_after) if retry_after is not None else backoff(state)
 
-        def server_wait_too_long(state: tenacity.RetryCallState) -> bool:
-            retry_after = _retry_after_of(state)
-            return retry_after is not None and retry_after > self.max_retry_after
-
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(retry_on),
             wait=wait,
-            stop=(
-                tenacity.stop_after_attempt(self.max_attempts)
-                | tenacity.stop_before_delay(self.max_total_seconds)
-                | server_wait_too_long
+            stop=tenacity.stop_any(
+                tenacity.stop_after_attempt(self.max_attempts),
+                tenacity.stop_before_delay(self.max_total_seconds),
+                _StopWhenServerWaitTooLong(self.max_retry_after),
             ),
             before_sleep=_log_retry(logger or log, self.max_attempts),
             sleep=sleep or time.sleep,
@@ -92,6 +88,17 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _StopWhenServerWaitTooLong(tenacity.stop.stop_base):
+    """Stop (and re-raise) when the server asks for a longer pause than we are willing to wait."""
+
+    def __init__(self, max_retry_after: float) -> None:
+        self.max_retry_after = max_retry_after
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        retry_after = _retry_after_of(retry_state)
+        return retry_after is not None and retry_after > self.max_retry_after
 
 
 def _retry_after_of(state: tenacity.RetryCallState) -> float | None:

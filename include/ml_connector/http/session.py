@@ -101,7 +101,7 @@ class ApiSession:
         method: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | str | None = None,
         json: Any = None,
         data: bytes | str | Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,

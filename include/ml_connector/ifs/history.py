@@ -31,4 +31,4 @@ class HistoryLog:
 def parse_keyref(keyref: str) -> dict[str, str]:
     """IFS keyref `COMPANY=10^INVOICE_ID=1^` -> {"COMPANY": "10", "INVOICE_ID": "1"}."""
     pairs = (part.split("=", 1) for part in keyref.split("^") if "=" in part)
-    return {name: value for name, value in pairs}
+    return dict(pairs)

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from ml_connector.http.errors import ProtocolError
-from ml_connector.http.paging import ODataNextLinkPager, PageRequest, Pager, TopSkipPager, paginate
+from ml_connector.http.paging import ODataNextLinkPager, Pager, PageRequest, TopSkipPager, paginate
 from ml_connector.http.session import ApiSession
 from ml_connector.ifs.entities import etag_of
 from ml_connector.ifs.odata import F, Query, encode_query

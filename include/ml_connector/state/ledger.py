@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, select, update
 
 from ml_connector.state.base import Ops, chunks, upsert
 from ml_connector.state.models import ALLOWED_FROM, REOPENABLE, RESUMABLE, Status, ledger

@@ -61,7 +61,7 @@ def _pg_lock(engine: Engine, key: int, timeout: float) -> Iterator[bool]:
         if held:
             try:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            except Exception:  # noqa: BLE001 - a broken session: dropping it frees the lock all the same
+            except Exception:
                 conn.invalidate()
         conn.close()
 

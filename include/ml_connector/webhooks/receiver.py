@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -34,7 +34,7 @@ class TenantWebhook:
     tenant_id: str
     mode: Literal["poll", "webhook", "both"]
     secret: SecretStr | None
-    scheme: SignatureScheme = SignatureScheme()
+    scheme: SignatureScheme = field(default_factory=SignatureScheme)
     delivery_id_header: str = "x-bwapi-delivery-id"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -57,7 +58,7 @@ CostCenterBatch = Annotated[list[CostCenterIn], Field(min_length=1, max_length=M
 ListItemBatch = Annotated[list[ListItemIn], Field(min_length=1, max_length=MAX_RECORDS_PER_CALL)]
 
 
-def _import(ctx: SimContext, request: Request, entity: str, records: list[tuple[str, BaseModel]],
+def _import(ctx: SimContext, request: Request, entity: str, records: Sequence[tuple[str, BaseModel]],
             needs_names: bool, list_key: str | None = None) -> JSONResponse:
     request_id = request_id_of(request) or ""
     items = []

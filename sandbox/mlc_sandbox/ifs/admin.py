@@ -52,7 +52,7 @@ def admin_router(ctx: SimContext) -> APIRouter:
         ctx.log.clear()
 
     @router.post("/clock/advance")
-    def advance(seconds: float = Body(..., embed=True)) -> Response:  # noqa: B008
+    def advance(seconds: float = Body(..., embed=True)) -> Response:
         return _json({"now": ctx.clock.advance(seconds)})
 
     @router.get("/proposals")

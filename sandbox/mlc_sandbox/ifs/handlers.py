@@ -114,7 +114,7 @@ def _row(ctx: SimContext, etype: EntityType, segment: Segment, fixed: dict[str, 
     key = key_values(etype, segment, fixed)
     row = ctx.db.store(etype.entity_set).get(key) if key else None
     if row is None or not _visible(ctx, etype, row) or any(row.values[k] != v for k, v in fixed.items()):
-        raise not_found(f"The {etype.lu_name} with key ({format_key(etype, dict(zip(etype.keys, key)))}) "
+        raise not_found(f"The {etype.lu_name} with key ({format_key(etype, dict(zip(etype.keys, key, strict=False)))}) "
                         "does not exist." if key else f"No such {etype.lu_name}.")
     return row
 
@@ -137,9 +137,9 @@ def _get(ctx: SimContext, request: Request, target: Target, root: str) -> Respon
     if target.row is not None:
         opts = parse_options(params, etype, allow_paging=False)
         with ctx.db.lock:
-            body = {"@odata.context": context_url(root, etype.entity_set, opts.select) + "/$entity",
-                    **entity_json(etype, target.row, opts.select)}
-        return odata_response(body, headers={"ETag": target.row.etag})
+            entity = {"@odata.context": context_url(root, etype.entity_set, opts.select) + "/$entity",
+                      **entity_json(etype, target.row, opts.select)}
+        return odata_response(entity, headers={"ETag": target.row.etag})
     opts = parse_options(params, etype)
     size, applied = _page_size(request.headers.get("prefer"), ctx.settings.page_limit)
     if opts.top is not None:  # Prefer sizes server pages; an explicit $top only meets the hard limit

@@ -31,7 +31,8 @@ def csdl(projection: str) -> bytes:
         entity_set = ET.SubElement(container, "EntitySet", Name=etype.entity_set, EntityType=etype.full_name)
         for nav in etype.navigations:
             ET.SubElement(entity_set, "NavigationPropertyBinding", Path=nav.name, Target=nav.target)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def _entity_type(schema: ET.Element, etype: EntityType) -> None:

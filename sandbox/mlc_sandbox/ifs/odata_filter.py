@@ -211,7 +211,7 @@ def _compile(node: Node, etype: EntityType) -> Compiled:
     if isinstance(node, Call):
         return _call(node, etype)
     if isinstance(node, Not):
-        fn, type_name = _boolean(node.operand, etype, "not")
+        fn, _ = _boolean(node.operand, etype, "not")
         return (lambda v: None if (x := fn(v)) is None else not x), edm.BOOLEAN
     if isinstance(node, Logical):
         left, _ = _boolean(node.left, etype, node.op)

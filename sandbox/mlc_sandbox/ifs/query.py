@@ -126,7 +126,7 @@ class _Desc:
         return isinstance(other, _Desc) and self.v == other.v
 
     def __lt__(self, other: _Desc) -> bool:
-        return other.v < self.v
+        return bool(other.v < self.v)
 
     def __hash__(self) -> int:
         return hash(self.v)
@@ -146,7 +146,7 @@ def _sort_values(row: Row, columns: list[tuple[str, bool]]) -> list[Any]:
 def _sort_key(values: list[Any], columns: list[tuple[str, bool]]) -> tuple[Any, ...]:
     # OData: null sorts before every value in ascending order.
     parts = []
-    for value, (_, desc) in zip(values, columns):
+    for value, (_, desc) in zip(values, columns, strict=False):
         part = (0,) if value is None else (1, value)
         parts.append(_Desc(part) if desc else part)
     return tuple(parts)
@@ -190,8 +190,9 @@ def _tag(value: Any) -> list[Any]:
 
 def _untag(item: list[Any]) -> Any:
     tag, raw = item
-    return {"z": lambda r: None, "b": bool, "i": int, "n": Decimal, "t": edm.parse_datetime,
-            "d": edm.parse_date, "s": str}[tag](raw)
+    parsers: dict[str, Callable[[Any], Any]] = {"z": lambda r: None, "b": bool, "i": int, "n": Decimal,
+                                                "t": edm.parse_datetime, "d": edm.parse_date, "s": str}
+    return parsers[tag](raw)
 
 
 def encode_token(values: list[Any], orderby: str) -> str:

@@ -10,8 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mlc_sandbox.ifs.entities import (CODE_PART, CODE_PART_PROPS, CODE_PART_VALUE, COMPANY, INVOICE, POSTING,
-                                      SUPPLIER, SUPPLIER_COMPANY)
+from mlc_sandbox.ifs.entities import (
+    CODE_PART,
+    CODE_PART_PROPS,
+    CODE_PART_VALUE,
+    COMPANY,
+    INVOICE,
+    POSTING,
+    SUPPLIER,
+    SUPPLIER_COMPANY,
+)
 from mlc_sandbox.ifs.errors import business
 from mlc_sandbox.ifs.model import CODE_PARTS
 from mlc_sandbox.ifs.settings import IfsSettings

@@ -5,8 +5,14 @@ from __future__ import annotations
 import zlib
 from datetime import timedelta
 
-from mlc_sandbox.ifs.entities import (CODE_PART, CODE_PART_VALUE, COMPANY, COMPANY_FINANCE, SUPPLIER,
-                                      SUPPLIER_COMPANY)
+from mlc_sandbox.ifs.entities import (
+    CODE_PART,
+    CODE_PART_VALUE,
+    COMPANY,
+    COMPANY_FINANCE,
+    SUPPLIER,
+    SUPPLIER_COMPANY,
+)
 from mlc_sandbox.ifs.model import CODE_PARTS
 from mlc_sandbox.ifs.store import Database
 from mlc_sandbox.seed import Dataset

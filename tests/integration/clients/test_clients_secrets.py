@@ -41,7 +41,7 @@ def _texts_of(exc: BaseException) -> Iterator[str]:
 
 def _held_token(tokens: TokenManager) -> str | None:
     # Test-only peek: the Basware simulator keeps no issued tokens, so take them from the manager.
-    held = tokens._held  # noqa: SLF001
+    held = tokens._held
     return held.value.get_secret_value() if held else None
 
 
@@ -104,7 +104,7 @@ def test_no_secret_or_token_in_logs_exceptions_or_reprs(
 
     # Every token the IFS simulator issued (its token service keeps them, live or revoked; no public
     # accessor), and the Basware ones seen by the manager above.
-    ifs_tokens = set(sb.ifs.tokens._expiry) | set(sb.ifs.tokens._revoked)  # noqa: SLF001
+    ifs_tokens = set(sb.ifs.tokens._expiry) | set(sb.ifs.tokens._revoked)
     assert len(ifs_tokens) >= 2 and len(bw_tokens) >= 2
     creds = sb.credentials()
     secrets = {creds["ifs"]["client_secret"], creds["basware"]["client_secret"], WRONG_SECRET}
@@ -121,6 +121,6 @@ def test_no_secret_or_token_in_logs_exceptions_or_reprs(
     for exc in raised:
         texts += list(_texts_of(exc))
     for obj in (ifs, bw, bad_ifs, bad_bw):
-        texts += [repr(obj), repr(obj.tokens), repr(obj.api), repr(obj.tokens._source)]  # noqa: SLF001
+        texts += [repr(obj), repr(obj.tokens), repr(obj.api), repr(obj.tokens._source)]
     leaks = sorted({s[:12] + "..." for s in secrets for t in texts if s in t})
     assert leaks == []

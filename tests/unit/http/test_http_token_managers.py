@@ -19,12 +19,12 @@ def test_unshared_managers_are_new_and_ride_on_the_clients_session() -> None:
     session = requests.Session()
     first = ifs_token_manager("https://ifs.example", "r", "cid", "secret-tm-3", session=session)
     assert ifs_token_manager("https://ifs.example", "r", "cid", "secret-tm-3", session=session) is not first
-    assert first._source._session is session  # noqa: SLF001
+    assert first._source._session is session
     assert first.name == "ifs:r:cid"
 
 
 def test_a_shared_manager_keeps_its_own_session() -> None:
     session = requests.Session()
     shared = basware_token_manager("https://bw.example", "cid", "secret-tm-4", "s", shared=True, session=session)
-    assert shared._source._session is not session  # noqa: SLF001
+    assert shared._source._session is not session
     assert shared.name == "basware:cid"

@@ -27,7 +27,7 @@ class FakeIfs:
         self.rows = {
             f"S{i}": {"SupplierId": f"S{i}", "Name": f"Supplier {i}", "Country": "SE"} for i in range(n)
         }
-        self.versions = {k: 1 for k in self.rows}
+        self.versions = dict.fromkeys(self.rows, 1)
         self.interfere = 0  # how many PATCH/DELETE calls find the row changed by "someone else"
         server.handler = self.handle
 

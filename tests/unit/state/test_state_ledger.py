@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from ml_connector.state import NOT_FINAL, ExtractedInvoice, StateStore, Status, document_fingerprint
 
@@ -205,9 +206,9 @@ def test_control_totals_are_exact_decimals(store: StateStore) -> None:
 
 
 def test_amounts_refuse_floats_and_extra_digits(store: StateStore) -> None:
-    with pytest.raises(Exception, match="float"):
+    with pytest.raises(StatementError, match="float"):
         store.record_extracted(TENANT, [doc("1", net_amount=0.1)])
-    with pytest.raises(Exception):
+    with pytest.raises(StatementError, match="Inexact"):
         store.record_extracted(TENANT, [doc("1", net_amount=Decimal("0.00001"))])
     assert store.get_invoice(TENANT, "1") is None
 

@@ -84,7 +84,7 @@ def test_concurrent_migrate_from_two_processes(db_url: str) -> None:
         proc.stdin.write("go\n")
         proc.stdin.flush()
     results = [p.communicate(timeout=60) for p in procs]
-    for proc, (out, err) in zip(procs, results):
+    for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err[-2000:]
         assert out == head_revision()
     store = StateStore(db_url)

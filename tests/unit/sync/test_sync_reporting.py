@@ -5,8 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 from ml_connector.sync import reporting
-from ml_connector.sync.proposals import differences, same
 from ml_connector.sync.invoice_suppliers import supplier_body
+from ml_connector.sync.proposals import differences, same
 
 
 def test_external_code_is_a_stable_uuid_per_tenant_invoice_outcome_and_version() -> None:

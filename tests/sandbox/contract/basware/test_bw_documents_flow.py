@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import Api, when
 
+from conftest import Api, when
 from mlc_sandbox.basware import BaswareSimulator
 from mlc_sandbox.seed import Dataset
 

@@ -6,8 +6,8 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import Api, when
 
+from conftest import Api, when
 from mlc_sandbox.basware import BaswareSimulator
 from mlc_sandbox.seed import Dataset
 

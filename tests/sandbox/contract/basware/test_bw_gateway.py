@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import requests
+
 from conftest import Api
 
 

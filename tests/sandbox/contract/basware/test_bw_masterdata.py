@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Api
 
+from conftest import Api
 from mlc_sandbox.basware import BaswareSimulator
 
 JSON = {"Content-Type": "application/json"}

@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import Api, when
 
+from conftest import Api, when
 from mlc_sandbox.basware import BaswareSimulator
 from mlc_sandbox.seed import SeedConfig, build_dataset
 from mlc_sandbox.server import serve

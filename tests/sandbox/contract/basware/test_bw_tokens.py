@@ -7,7 +7,6 @@ import json
 import time
 
 from conftest import Api
-
 from mlc_sandbox.faults import FaultRule
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import Api, when
-
 from mlc_sandbox.basware import BaswareSimulator
 from mlc_sandbox.seed import Dataset
 

@@ -7,7 +7,6 @@ import hmac
 import time
 
 from conftest import Api, Receiver
-
 from mlc_sandbox.basware import BaswareSimulator
 from mlc_sandbox.faults import FaultRule
 from mlc_sandbox.seed import Dataset
