@@ -98,3 +98,37 @@ def test_unknown_tenant_and_missing_secret_are_config_errors(sandbox: Sandbox, t
     env = dict.fromkeys(("MLC_BASWARE_CLIENT_SECRET", "MLC_IFS_CLIENT_SECRET"), "")
     done = _run(_connect_args(sandbox, "acme", config), **env)
     assert done.returncode == 2 and "MLC_BASWARE_CLIENT_SECRET" in done.stderr
+
+
+def test_connect_checks_what_it_stores_and_says_when_an_environment_variable_shadows_it(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """Regression: with AIRFLOW_CONN_* set, connect stored a new (here wrong) secret but pinged the
+    environment's connection, printed PASS and exited 0."""
+    import json
+
+    config = _tenants_file(tmp_path, "shadow")
+    creds = sandbox.credentials()["basware"]
+    good = json.dumps({"conn_type": "basware", "host": sandbox.basware_url, "login": creds["client_id"],
+                       "password": creds["client_secret"], "extra": {"region": "sandbox"}})
+    wrong = "not-the-basware-secret-" + "x" * 12
+    done = _run(_connect_args(sandbox, "shadow", config),
+                **{**_secrets(sandbox), "MLC_BASWARE_CLIENT_SECRET": wrong, "AIRFLOW_CONN_MLC_SHADOW_BASWARE": good})
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "FAIL Basware" in out  # the stored (wrong) secret was tested, not the environment's
+    assert "FAIL connection mlc_shadow_basware" in out and "$AIRFLOW_CONN_MLC_SHADOW_BASWARE" in out
+    assert "connection mlc_shadow_ifs" not in out  # nothing shadows the IFS connection
+    assert wrong not in out and creds["client_secret"] not in out
+
+
+def test_a_malformed_connection_variable_is_named_malformed_not_missing(tmp_path: Path) -> None:
+    config = _tenants_file(tmp_path, "broken")
+    secretish = "s3cr3t-in-a-broken-variable"
+    done = _run(["check", "--tenant", "broken", "--config", str(config)],
+                AIRFLOW_CONN_MLC_BROKEN_BASWARE='{"conn_type": "basware", "password": "' + secretish + '", ')
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    basware_line = next(line for line in done.stdout.splitlines() if line.startswith("FAIL Basware"))
+    assert "$AIRFLOW_CONN_MLC_BROKEN_BASWARE is set but malformed" in basware_line, out
+    assert "does not exist" not in basware_line
+    assert secretish not in out

@@ -7,11 +7,12 @@ write connections through Airflow's metadata DB, where connection secrets are Fe
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ml_connector.airflow.hooks import field_errors, tenant_basware_settings, tenant_ifs_settings
+from ml_connector.airflow.hooks import field_errors, read_connection, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
 from ml_connector.connection_check import CheckResult, check_basware, check_ifs
 from ml_connector.connection_settings import (
@@ -75,7 +76,27 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
                       {"realm": ifs.realm, "projection_path": ifs.projection_path,
                        "companies": ",".join(ifs.companies)},
                       f"IFS Cloud for tenant {tenant.tenant_id}")
-    return check_tenant(config, tenant)
+    # Ping with exactly what was stored, then say if something else would be used instead.
+    with basware.build_client(config.region_map()) as bw_client:
+        results = [check_basware(bw_client)]
+    with ifs.build_client() as ifs_client:
+        results.append(check_ifs(ifs_client, tenant.companies.values()))
+    stored = {tenant.basware_conn_id: (basware_url, basware.client_id, creds.basware_client_secret),
+              tenant.ifs_conn_id: (ifs.host, ifs.client_id, creds.ifs_client_secret)}
+    return results + [r for conn_id, values in stored.items() if (r := shadowing(conn_id, values))]
+
+
+def shadowing(conn_id: str, stored: tuple[str, str, str]) -> CheckResult | None:
+    """A FAIL when Airflow would not use the connection just stored: an AIRFLOW_CONN_* variable or a
+    secrets backend comes before the metadata DB, for tasks and for `check` alike."""
+    seen = read_connection(conn_id)
+    if seen is not None and (seen.host, seen.login, seen.password) == stored:
+        return None
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    source = f"${variable}" if variable in os.environ else "a secrets backend"
+    return CheckResult(f"connection {conn_id}", False,
+                       f"stored in the metadata DB, but {source} defines {conn_id!r} too and wins: tasks and "
+                       f"`check` use that one; remove it (or update it) to use what `connect` stored")
 
 
 def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckResult]:

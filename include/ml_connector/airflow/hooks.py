@@ -6,6 +6,8 @@ backend); the hooks parse it once into a typed model and hand back our client, n
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,14 +38,38 @@ def _invalid(conn_id: str, exc: ValidationError) -> ConfigError:
 def read_connection(conn_id: str) -> Any | None:
     """A connection as admin commands and the API server see it (outside tasks, where the SDK's
     lookup does not read the metadata DB): env vars, secrets backends, then the metadata DB
-    (Fernet-decrypted). None when it is defined nowhere."""
+    (Fernet-decrypted). None when it is defined nowhere; ConfigError when its AIRFLOW_CONN_*
+    variable is malformed (Airflow would skip it silently and report "does not exist")."""
     from airflow.models import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
+    check_environment_connection(conn_id)
     try:
         return Connection.get_connection_from_secrets(conn_id)
     except AirflowNotFoundException:
         return None
+
+
+def check_environment_connection(conn_id: str) -> None:
+    """Parse $AIRFLOW_CONN_<ID> the way Airflow's environment backend does, naming what is wrong (never
+    the value: it holds the secret)."""
+    from airflow.models import Connection
+
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    value = os.environ.get(variable)
+    if value is None:
+        return
+    try:
+        if value.lstrip().startswith("{"):
+            if not isinstance(json.loads(value), dict):
+                raise ValueError("not a JSON object")
+            Connection.from_json(value, conn_id=conn_id)
+        else:
+            Connection(conn_id=conn_id, uri=value)
+    except Exception as exc:  # json, URI or field errors alike: all mean "malformed"
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        raise ConfigError(f"${variable} is set but malformed ({why}), so Airflow ignores it: fix it as a JSON "
+                          f"object or a connection URI, or unset it") from None
 
 
 def require_connection(conn_id: str, owner: str) -> Any:

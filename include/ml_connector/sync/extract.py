@@ -7,6 +7,7 @@ Basware a failure report, and earlier ones left unfinished.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,7 @@ from typing import Any
 from ml_connector.state import ExtractedInvoice, Status, document_fingerprint
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
+from ml_connector.sync.errors import RECORD_TYPE, Reason
 from ml_connector.sync.staging import DEFAULT_BATCH_SIZE, MAX_BATCHES, Staging, StoragePath, write_batches
 from ml_connector.sync.values import ledger_amount, parse_timestamp
 from ml_connector.sync.window import DEFAULT_OVERLAP, STREAM, Window, plan
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 RESUME_STATUSES = (Status.PROPOSAL_CREATED, Status.ACKNOWLEDGED, Status.QUARANTINED, Status.EXTRACTED,
                    Status.MAPPED)
+INVOICE_ID_MAX = 36  # Basware's AccountingDocumentEntity.invoiceId maxLength (OpenAPI 26.06.05.402)
+QUARANTINE_KEY_MAX = 200  # the quarantine table's record_id column
 # A failure report that keeps failing (e.g. the document was removed in Basware) stops being retried.
 MAX_REPORT_ATTEMPTS = 5
 
@@ -68,11 +72,39 @@ def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str]) -
             counts["unidentifiable"] += 1
             log.error("Tenant %s: a Basware document without invoiceId was skipped (bumid %s)", ctx.tenant_id,
                       doc.get("bumid"))
+        elif (problem := invoice_id_problem(invoice_id)) is not None:
+            counts["rejected"] += 1
+            quarantine_unkeyable(ctx, doc, problem)
         elif not win.contains(parse_timestamp(doc.get("lastUpdated"))):
             counts["outside_window"] += 1
         elif str(invoice_id) not in seen:  # else a page boundary moved under us: the same document twice
             seen.add(str(invoice_id))
             yield doc
+
+
+def invoice_id_problem(invoice_id: Any) -> str | None:
+    """Why an invoiceId cannot key the ledger (None when it can): Basware's own limit, so one hostile or
+    broken document is set aside instead of failing every run of the tenant on the ledger's column."""
+    if not isinstance(invoice_id, str):
+        return f"invoiceId is a JSON {type(invoice_id).__name__}, not a string"
+    if len(invoice_id) > INVOICE_ID_MAX:
+        return f"invoiceId is {len(invoice_id)} characters long; Basware allows at most {INVOICE_ID_MAX}"
+    if not invoice_id.isprintable():
+        return "invoiceId contains control characters"
+    return None
+
+
+def quarantine_unkeyable(ctx: TenantContext, doc: Mapping[str, Any], problem: str) -> None:
+    """Quarantined under the id itself when it fits the quarantine key, else under its hash; never in the
+    ledger. Nothing is reported to Basware: the AP team must correct the document there."""
+    raw = str(doc.get("invoiceId"))
+    record_id = raw if len(raw) <= QUARANTINE_KEY_MAX and raw.isprintable() else \
+        "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    shown = raw[:40] + ("..." if len(raw) > 40 else "")
+    reason = f"invoice {shown!r} (invoice number {doc.get('invoiceNumber')!r}): {problem}"
+    ctx.store.quarantine(ctx.tenant_id, RECORD_TYPE, record_id, Reason.MALFORMED, reason, dict(doc),
+                         run_id=ctx.run_id)
+    log.error("Tenant %s: quarantined a Basware document: %s", ctx.tenant_id, reason)
 
 
 def unfinished_elsewhere(ctx: TenantContext, seen: set[str]) -> list[str]:
@@ -126,7 +158,8 @@ class BatchWriter:
 
 
 def _zeroed(counts: Counter[str]) -> dict[str, int]:
-    keys = ("inserted", "unchanged", "reopened", "changed_after_proposal", "outside_window", "unidentifiable")
+    keys = ("inserted", "unchanged", "reopened", "changed_after_proposal", "outside_window", "unidentifiable",
+            "rejected")
     return {k: counts.get(k, 0) for k in keys}
 
 

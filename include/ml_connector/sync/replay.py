@@ -21,7 +21,7 @@ from ml_connector.state import QuarantineEntry
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import RECORD_TYPE
-from ml_connector.sync.extract import ledger_row
+from ml_connector.sync.extract import invoice_id_problem, ledger_row
 from ml_connector.sync.flow import OPEN_IN_BASWARE, InvoiceFlow
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def _open_entries(ctx: TenantContext, invoice_id: str | None) -> list[Quarantine
 
 
 def _replay_one(ctx: TenantContext, flow: InvoiceFlow, invoice_id: str) -> tuple[str, str]:
+    if (problem := invoice_id_problem(invoice_id)) is not None:
+        return "not_replayable", f"{problem}: the AP team must correct the document in Basware"
     doc = ctx.basware.documents.get(invoice_id)
     status = (doc or {}).get("processingStatus")
     if doc is None:

@@ -7,9 +7,11 @@ work per delivery is small: verify, one insert, one trigger call, answer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from ml_connector.webhooks.signature import SignatureError, SignatureScheme, hea
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a notification is a few hundred bytes
+DOCUMENT_ID_MAX = 100  # the inbox's document_id column (Basware's invoiceId allows 36)
 _DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable, fits the inbox key column
 
 
@@ -52,6 +55,7 @@ class Receiver:
     def __init__(self, lookup: TenantLookup, store: StoreGetter, trigger: Trigger, *,
                  clock: Callable[[], float] = time.time) -> None:
         self.lookup, self.store, self.trigger, self.clock = lookup, store, trigger, clock
+        self._decoy_secret = SecretStr(secrets.token_hex(32))
 
     def handle(self, tenant_id: str, headers: Mapping[str, str], body: bytes) -> JSONResponse:
         try:
@@ -59,40 +63,43 @@ class Receiver:
         except Exception:  # config or DB trouble: 503 makes Basware retry later
             log.exception("webhook for tenant %r: tenant settings unavailable", tenant_id)
             return _answer(503, detail="tenant settings unavailable, retry later")
-        if tenant is None or tenant.mode == "poll":
-            return _answer(404, detail="no webhook receiver for this tenant")
-        delivery_id = header(headers, tenant.delivery_id_header)
-        if tenant.secret is None:
-            log.warning("webhook for tenant %s (delivery %r) refused: no webhook_secret in its Basware "
-                        "connection; run `ml-connector subscribe`", tenant_id, delivery_id)
-            return _answer(401, detail="webhook secret not configured for this tenant")
+        if tenant is not None and tenant.mode != "poll" and tenant.secret is None:
+            log.warning("webhook for tenant %s refused: no webhook_secret in its Basware connection; run "
+                        "`ml-connector subscribe`", tenant_id)
+        if tenant is None or tenant.mode == "poll" or tenant.secret is None:
+            # Answered exactly as a wrong signature is, so the answers do not tell which tenants exist.
+            secret, scheme = self._decoy_secret, SignatureScheme()
+        else:
+            secret, scheme = tenant.secret, tenant.scheme
         try:
-            verify(headers, body, tenant.secret, tenant.scheme, now=self.clock)
+            verify(headers, body, secret, scheme, now=self.clock)
         except SignatureError as exc:
-            log.warning("webhook for tenant %s (delivery %r) refused: %s", tenant_id, delivery_id, exc)
+            delivery = header(headers, tenant.delivery_id_header) if tenant else None  # for tracing only
+            log.warning("webhook for tenant %r (delivery %r) refused: %s", tenant_id, delivery, exc)
             return _answer(401, detail=str(exc))
-        return self._accept(tenant_id, delivery_id, body)
+        assert tenant is not None  # the decoy secret verifies nothing
+        return self._accept(tenant_id, body)
 
-    def _accept(self, tenant_id: str, delivery_id: str | None, body: bytes) -> JSONResponse:
+    def _accept(self, tenant_id: str, body: bytes) -> JSONResponse:
         try:
             note = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a deeply nested body is malformed too
             note = None
         if not isinstance(note, dict):
             return _answer(400, detail="body is not a JSON object")
         if note.get("taskType") == "ConnectionTest":
             log.info("webhook ConnectionTest for tenant %s answered", tenant_id)
             return _answer(200, status="ok")
-        # Dedupe on the signed taskId first: the delivery-id header is not covered by the signature,
-        # so a captured body re-sent under a new delivery id must still count as a duplicate.
-        key = note.get("taskId") or delivery_id
-        if not isinstance(key, str) or not _DELIVERY_ID.match(key):
-            return _answer(400, detail="no usable delivery id header or taskId")
+        key = delivery_key(note, body)
+        if key is None:
+            return _answer(400, detail="taskId is not a printable string of at most 200 characters")
         document_id = note.get("documentId")
         if not isinstance(document_id, str) or not document_id:
             log.info("webhook %s for tenant %s has no documentId (%s): ignored", key, tenant_id,
                      note.get("taskType"))
             return _answer(200, status="ignored")
+        if len(document_id) > DOCUMENT_ID_MAX or not document_id.isprintable():
+            return _answer(400, detail=f"documentId is not a printable string of at most {DOCUMENT_ID_MAX} characters")
         try:
             new = self.store().record_delivery(tenant_id, key, document_id, note)
         except Exception:  # not recorded: a 503 makes Basware send it again
@@ -110,6 +117,16 @@ class Receiver:
         log.info("webhook %s for tenant %s: document %s recorded, run %s", key, tenant_id, document_id,
                  "triggered" if triggered else "not triggered (one is already queued)")
         return _answer(200, status="accepted", triggered=triggered)
+
+
+def delivery_key(note: Mapping[str, Any], body: bytes) -> str | None:
+    """The inbox key: only what the signature covers. The body's own taskId, else a hash of the signed
+    body; never the delivery-id header, which is not signed (a captured body re-sent under a new header
+    value must still be a duplicate). None when a taskId is present but unusable."""
+    task_id = note.get("taskId")
+    if task_id is None or task_id == "":
+        return "body-sha256:" + hashlib.sha256(body).hexdigest()
+    return task_id if isinstance(task_id, str) and _DELIVERY_ID.match(task_id) else None
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -93,10 +93,18 @@ def test_connection_test_is_answered_and_nothing_else(env: Env) -> None:
     assert env.store.pending_deliveries("acme") == [] and env.triggers == []
 
 
-@pytest.mark.parametrize("tenant", ["poller", "nobody"])
-def test_poll_only_and_unknown_tenants_are_404(env: Env, tenant: str) -> None:
-    assert env.post(tenant, note()).status_code == 404
-    assert env.triggers == []
+@pytest.mark.parametrize("tenant", ["poller", "nobody", "nosecret"])
+def test_tenants_that_take_no_webhooks_are_answered_like_a_wrong_signature(env: Env, tenant: str) -> None:
+    """Regression: unknown tenants got 404 but known ones without a secret 401, which told an attacker
+    which tenants exist. Now every refusal before verification looks alike."""
+    genuine = env.post(tenant, note())
+    forged = env.post("acme", note(), secret="wrong-secret")
+    unsigned = env.post(tenant, note(), sig_header="x-none")
+    assert (genuine.status_code, genuine.json()) == (forged.status_code, forged.json()) == \
+        (401, {"detail": "signature does not match the body"})
+    assert (unsigned.status_code, unsigned.json()) == (401, {"detail": "missing signature header "
+                                                             "x-bwapi-signature-256"})
+    assert env.triggers == [] and env.store.pending_deliveries(tenant) == []
 
 
 def test_bad_signature_is_401_with_a_reason_and_nothing_secret(env: Env,
@@ -124,10 +132,25 @@ def test_tenant_specific_header_names(env: Env) -> None:
     assert [d.delivery_id for d in env.store.pending_deliveries("pushy")] == ["t-1"]
 
 
-def test_tenant_without_secret_is_401(env: Env) -> None:
-    answer = env.post("nosecret", note())
-    assert answer.status_code == 401
-    assert answer.json() == {"detail": "webhook secret not configured for this tenant"}
+def test_a_body_without_task_id_is_deduped_on_its_signed_bytes_not_the_delivery_header(env: Env) -> None:
+    """Regression: without taskId the unsigned delivery-id header was the key, so one captured body
+    replayed under new header values made a new inbox row and run each time."""
+    body = {k: v for k, v in note().items() if k != "taskId"}
+    answers = [env.post("acme", body, delivery=f"replay-{i}").json()["status"] for i in range(20)]
+    assert answers == ["accepted"] + ["duplicate"] * 19
+    assert len(env.store.pending_deliveries("acme")) == 1 and len(env.triggers) == 1
+
+
+def test_a_document_id_too_long_for_the_inbox_is_400_not_500(env: Env) -> None:
+    assert env.post("acme", note(doc="D" * 101)).status_code == 400
+    assert env.post("acme", note(doc="D" * 100, task="t-2")).status_code == 200
+    assert env.store.pending_deliveries("acme")[0].document_id == "D" * 100
+
+
+def test_a_deeply_nested_signed_body_is_400_not_500(env: Env) -> None:
+    nested = b"[" * 20_000 + b"]" * 20_000  # under the 64 KiB limit, far past the parser's recursion limit
+    assert env.post("acme", nested).status_code == 400
+    assert env.post("acme", b'{"taskId": ' + b"[" * 20_000 + b"]" * 20_000 + b"}").status_code == 400
 
 
 def test_signed_garbage_is_400_and_oversized_bodies_413(env: Env) -> None:

@@ -1,0 +1,49 @@
+"""Documents whose invoiceId cannot key the ledger are set aside; the tenant's runs go on (SQLite and
+PostgreSQL alike). Regression: a 101- or 3,000-character invoiceId failed the batch insert on
+PostgreSQL, the watermark never moved and every later run failed the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ml_connector.sync import invoices
+
+from .support import Env, make_env
+
+LONG_IDS = ("L" * 37, "M" * 101, "N" * 3000)
+
+
+def check_long_ids_are_quarantined_and_the_rest_transferred(env: Env) -> None:
+    for invoice_id in LONG_IDS:
+        env.add_document(invoiceId=invoice_id, invoiceNumber=f"INV-{len(invoice_id)}")
+    first = env.run()
+    assert first["state"] == "success" and first["watermark"]["moved"], first
+    assert (first["counts"]["reported"], first["counts"]["rejected"]) == (12, 3)
+    listed = {q["invoice_id"]: q for q in invoices.list_quarantine(env.store, env.tenant_id)}
+    assert set(listed) == {"L" * 37, "M" * 101, next(k for k in listed if k.startswith("sha256:"))}
+    for invoice_id in LONG_IDS:
+        entry = next(q for q in listed.values() if f"INV-{len(invoice_id)}" in q["reason"])
+        assert entry["reason_code"] == "malformed" and entry["ledger_status"] is None
+        assert f"{len(invoice_id)} characters long; Basware allows at most 36" in entry["reason"]
+    assert len(env.proposals()) == 12
+    second = env.run()  # the next run is not stuck behind them
+    assert second["state"] == "success" and second["counts"]["created"] == 0
+    replayed = env.replay()["results"]
+    assert {r["outcome"] for r in replayed.values()} == {"not_replayable"}
+
+
+def test_long_invoice_ids_on_sqlite(env: Env) -> None:
+    check_long_ids_are_quarantined_and_the_rest_transferred(env)
+
+
+@pytest.mark.postgres
+def test_long_invoice_ids_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    envs: Iterator[Env] = make_env(tmp_path, pg_url)
+    env = next(envs)
+    try:
+        check_long_ids_are_quarantined_and_the_rest_transferred(env)
+    finally:
+        envs.close()
