@@ -26,6 +26,14 @@ def env(tmp_path: Path) -> Iterator[Env]:
 
 
 @pytest.fixture
+def pg_env(tmp_path: Path, pg_url: str) -> Iterator[Env]:
+    """`env` with its state store on the PostgreSQL server (the production path)."""
+    env = make_env(tmp_path, pg_url)
+    yield next(env)
+    env.close()
+
+
+@pytest.fixture
 def pg_url() -> Iterator[str]:
     admin = admin_engine(PG_URL)
     schema = f"mlc_sync_{os.getpid()}_{secrets.token_hex(3)}_{next(_SCHEMAS)}"

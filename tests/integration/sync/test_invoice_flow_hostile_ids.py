@@ -4,14 +4,11 @@ PostgreSQL, the watermark never moved and every later run failed the same way.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from ml_connector.sync import invoices
 
-from .support import Env, make_env
+from .support import Env
 
 LONG_IDS = ("L" * 37, "M" * 101, "N" * 3000)
 
@@ -40,10 +37,6 @@ def test_long_invoice_ids_on_sqlite(env: Env) -> None:
 
 
 @pytest.mark.postgres
-def test_long_invoice_ids_on_postgres(tmp_path: Path, pg_url: str) -> None:
-    envs: Iterator[Env] = make_env(tmp_path, pg_url)
-    env = next(envs)
-    try:
-        check_long_ids_are_quarantined_and_the_rest_transferred(env)
-    finally:
-        envs.close()
+def test_long_invoice_ids_on_postgres(pg_env: Env) -> None:
+    assert pg_env.store.dialect == "postgresql"
+    check_long_ids_are_quarantined_and_the_rest_transferred(pg_env)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,14 +47,9 @@ def test_full_run_then_a_second_run_that_finds_nothing_new(env: Env) -> None:
 
 
 @pytest.mark.postgres
-def test_full_run_then_a_second_run_on_postgres(tmp_path: Path, pg_url: str) -> None:
-    envs: Iterator[Env] = make_env(tmp_path, pg_url)
-    env = next(envs)
-    try:
-        assert env.store.dialect == "postgresql"
-        check_first_and_second_run(env)
-    finally:
-        envs.close()
+def test_full_run_then_a_second_run_on_postgres(pg_env: Env) -> None:
+    assert pg_env.store.dialect == "postgresql"
+    check_first_and_second_run(pg_env)
 
 
 def test_the_whole_flow_is_the_stages_in_order(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
