@@ -39,6 +39,9 @@ def test_the_dags_folder_imports_cleanly_with_the_demo_tenants_dag(monkeypatch: 
     assert dag.get_task("finalize").trigger_rule == "all_done"  # records the run even when a batch failed
     assert dag.get_task("process_batch.upsert_proposals").on_failure_callback  # alerts per task
     assert "tenant:demo" in dag.tags
+    assert dag.owner == "ml-connector"
+    # The Docs panel is operator guidance: how to find and replay what did not arrive.
+    assert "ml-connector quarantine list --tenant demo" in dag.doc_md and "window_start" in dag.doc_md
 
 
 def test_dag_files_stay_thin() -> None:

@@ -177,7 +177,9 @@ class ApiSession:
                 action, exc, method=method, url=url, replay_safe=replay_safe, client_request_id=client_id
             ) from None
         action = classify(resp, overrides)
-        log.info(
+        # One line per request would bury a task log's business lines: successes only at DEBUG.
+        log.log(
+            logging.DEBUG if action in (Action.SUCCESS, Action.IGNORE) else logging.INFO,
             "%s %s -> %s in %.0f ms client_request_id=%s request_id=%s",
             method, path_of(url), resp.status_code, (time.monotonic() - started) * 1000,
             client_id, response_request_id(resp),

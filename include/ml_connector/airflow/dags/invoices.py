@@ -23,6 +23,32 @@ from ml_connector.sync.flow import Stage
 from ml_connector.webhooks import settle_deliveries
 
 
+# What the DAG's Docs panel shows: written for the finance-IT operator, not the developer.
+OPERATOR_GUIDE = """\
+### Basware invoices → IFS posting proposals (tenant `{tenant}`)
+
+Approved Basware invoices (status *WaitingForTransfer*) become IFS posting proposals on the right
+company and code parts, exactly once; each is then reported back to Basware (*Transferred*, or
+*TransferFailed* with the reason the AP team sees). Nothing is posted: users post the proposals in IFS.
+
+**Runs**: every `{schedule}` (trigger mode `{mode}`: with webhooks, a Basware notification starts a run
+at once). Each run reads what changed since the last one; running it again creates nothing twice.
+
+**Tasks**: `extract` reads and stages the invoices; per batch `map_dimensions` → `reconcile_vendors`
+(a supplier missing in IFS is created from the Basware vendor) → `upsert_proposals` → `report_back`;
+`finalize` checks the control totals per company and moves the watermark.
+
+**Params**: `window_start` / `window_end` (ISO date-times) re-read exactly that window, e.g. after an
+outage; `airflow backfill create` over a date range re-reads each scheduled interval.
+
+**An invoice did not arrive?** Invoices that cannot be mapped are quarantined, not lost:
+`ml-connector quarantine list --tenant {tenant}` shows each with its reason; fix the cause (tenants
+file, or the missing value in IFS), then `ml-connector replay --tenant {tenant} --all`.
+A red run means some invoices were deferred (a system was unreachable): the next run resumes them.
+The `finalize` task log has the run's counts and control totals.
+"""
+
+
 class IncompleteRun(RuntimeError):
     """Some invoices of the run are neither reported nor quarantined (deferred or failed): the run is
     marked failed so the alert fires; the next run resumes them from the ledger."""
@@ -71,7 +97,8 @@ def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries:
                                       "window_end, re-reads exactly that window (creates nothing twice)"),
                 "window_end": Param(None, type=["null", "string"])},
         tags=["ml-connector", f"tenant:{tenant.tenant_id}", "invoices"],
-        doc_md=__doc__,
+        doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.trigger.schedule,
+                                     mode=tenant.trigger.mode),
     ) as dag:
         batches = extract_task(runtime, dag.dag_id)()
         last_stage = batch_group(runtime).expand(batch=batches)
