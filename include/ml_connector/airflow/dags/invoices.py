@@ -22,7 +22,6 @@ from ml_connector.sync import invoices
 from ml_connector.sync.flow import Stage
 from ml_connector.webhooks import settle_deliveries
 
-
 # What the DAG's Docs panel shows: written for the finance-IT operator, not the developer.
 OPERATOR_GUIDE = """\
 ### Basware invoices → IFS posting proposals (tenant `{tenant}`)
