@@ -17,8 +17,8 @@ def tenant_default_args(tenant: TenantConfig, retries: int) -> dict[str, Any]:
     """Task retries with backoff, and the tenant's failure alert on every task."""
     notifier = TenantFailureNotifier(tenant.tenant_id, webhook_conn_id=tenant.alerts.webhook_conn_id,
                                      email=tenant.alerts.email)
-    return {"owner": "ml-connector", "retries": retries, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True,
-            "on_failure_callback": notifier}
+    return {"owner": "ml-connector", "retries": retries, "retry_delay": timedelta(seconds=30),
+            "retry_exponential_backoff": True, "on_failure_callback": notifier}
 
 
 def interval_schedule(expression: str) -> Any:
