@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector, profile
@@ -23,6 +23,7 @@ class SandboxOptions:
     ifs_port: int = 0
     ifs_token_ttl: int = 180
     ifs_page_limit: int = 5000
+    ifs_missing_if_match: Literal["upsert", "reject"] = "upsert"  # see IfsSettings.missing_if_match
 
 
 class Sandbox:
@@ -37,7 +38,8 @@ class Sandbox:
         self.injector = FaultInjector(fault_profile.rules, seed=opts.seed)
         self.basware = BaswareSimulator(self.dataset, self.injector, BaswareSettings())
         self.ifs = IfsSimulator(self.dataset, self.injector,
-                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit))
+                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit,
+                                            missing_if_match=opts.ifs_missing_if_match))
         self._servers: list[ThreadedServer] = []
 
     def start(self) -> Sandbox:

@@ -49,7 +49,12 @@ def _entity_type(schema: ET.Element, etype: EntityType) -> None:
         ET.SubElement(node, "Property", attrs)
     for nav in etype.navigations:
         target = BY_SET[nav.target].full_name
-        ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=f"Collection({target})")
+        if nav.many:
+            ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=f"Collection({target})")
+            continue
+        ref = ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=target, Nullable="false")
+        for target_prop, source_prop in nav.key_map:
+            ET.SubElement(ref, "ReferentialConstraint", Property=source_prop, ReferencedProperty=target_prop)
 
 
 def service_document(projection: str, service_root: str) -> dict[str, Any]:
