@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector, profile
@@ -24,6 +24,18 @@ class SandboxOptions:
     ifs_token_ttl: int = 180
     ifs_page_limit: int = 5000
     ifs_missing_if_match: Literal["upsert", "reject"] = "upsert"  # see IfsSettings.missing_if_match
+
+
+class SandboxObserver(Protocol):
+    """Told when a sandbox starts and after it stopped (the test suite checks every simulator's record)."""
+
+    def started(self, sandbox: Sandbox) -> None: ...
+
+    def stopped(self, sandbox: Sandbox) -> None: ...
+
+
+# Observers of every Sandbox in this process; empty unless a caller (the test suite) adds one.
+OBSERVERS: list[SandboxObserver] = []
 
 
 class Sandbox:
@@ -47,11 +59,17 @@ class Sandbox:
         self._servers.append(self._basware_server)
         self._ifs_server = ThreadedServer(self.ifs.app, self.options.ifs_port, self.options.host).start()
         self._servers.append(self._ifs_server)
+        for observer in list(OBSERVERS):
+            observer.started(self)
         return self
 
     def stop(self) -> None:
+        running = bool(self._servers)
         while self._servers:
             self._servers.pop().stop()
+        if running:  # after the servers are down, so an observer that raises leaves nothing running
+            for observer in list(OBSERVERS):
+                observer.stopped(self)
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -1,4 +1,5 @@
-"""`/_sandbox/ifs/...`: settings, tokens, request log, clock, proposals and "another user" edits."""
+"""`/_sandbox/ifs/...`: settings, tokens, request log, mutations without If-Match, clock, proposals and
+"another user" edits."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def admin_router(ctx: SimContext) -> APIRouter:
     @router.delete("/requests", status_code=204)
     def clear_requests() -> None:
         ctx.log.clear()
+
+    @router.get("/mutations-without-if-match")
+    def mutations_without_if_match() -> Response:
+        return _json(ctx.unguarded.entries())
+
+    @router.delete("/mutations-without-if-match", status_code=204)
+    def clear_mutations_without_if_match() -> None:
+        ctx.unguarded.clear()
 
     @router.post("/clock/advance")
     def advance(seconds: float = Body(..., embed=True)) -> Response:

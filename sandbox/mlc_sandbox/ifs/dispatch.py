@@ -33,6 +33,10 @@ def dispatch(ctx: SimContext, req: ODataRequest) -> Response:
             return odata_response(service_document(req.projection, req.root))
         return Response(csdl(req.projection), media_type="application/xml", headers={"OData-Version": "4.0"})
     without_if_match = _missing_if_match(ctx, req, segments)
+    if req.header("if-none-match") is not None:
+        # IFS: "If-None-Match is not supported". The docs do not say how it answers; the simulator
+        # refuses it (rather than ignoring it) so a client relying on it finds out at once.
+        raise bad_query("If-None-Match is not supported", "If-None-Match")
     target = resolve(ctx, req.projection, segments, missing_ok=without_if_match and method == "PATCH")
     if method == "GET":
         return _get(ctx, req, target)

@@ -6,6 +6,7 @@ connector must never send one; tests read this record (the test suite checks it 
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from typing import Any
@@ -22,10 +23,11 @@ class UnguardedLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
+        self._seq = itertools.count(1)  # never restarts, also not after clear()
 
     def add(self, entry: dict[str, Any]) -> None:
         with self._lock:
-            self._entries.append({**entry, "seq": len(self._entries) + 1})
+            self._entries.append({**entry, "seq": next(self._seq)})
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -82,6 +82,7 @@ def test_unknown_projection_entity_set_and_route_are_404_ifs_errors(reader: Ifs)
     error_of(response)
 
 
+@pytest.mark.sends_without_if_match  # the PUT
 def test_unsupported_methods_are_405_ifs_errors(reader: Ifs) -> None:
     response = reader.session.put(reader.api(f"{SUPPLIERS}('10001')"), json={}, timeout=10)
     assert response.status_code == 405
