@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 import requests
 
 from .conftest import INVOICES, SUPPLIERS, Ifs, decode_etag, error_of, invoice_path
