@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -83,7 +85,7 @@ def test_never_reached_server() -> None:
 
 
 def ifs_error(status: int, code: str) -> requests.Response:
-    body = ('{"error": {"code": "%s", "message": "x"}}' % code).encode()
+    body = json.dumps({"error": {"code": code, "message": "x"}}).encode()
     return response(status, {"Content-Type": "application/json"}, body)
 
 
