@@ -21,7 +21,8 @@ def csdl(projection: str) -> bytes:
     schema = ET.SubElement(services, "Schema", {"xmlns": EDM, "Namespace": types[0].namespace})
     enums = {e.full_name: e for t in types for e in t.enums()}
     for enum in enums.values():
-        node = ET.SubElement(schema, "EnumType", Name=enum.name)
+        # Declared although Edm.Int32 is CSDL's default: a client should not have to know the default.
+        node = ET.SubElement(schema, "EnumType", Name=enum.name, UnderlyingType="Edm.Int32")
         for i, member in enumerate(enum.members):
             ET.SubElement(node, "Member", Name=member, Value=str(i))
     for etype in types:
