@@ -6,7 +6,9 @@
   neither are the simulator's counters (Objversion, Objid, history ids): a rolled-back id is skipped.
 - Inside a change set `$<Content-ID>` at the start of a URL stands for the entity an earlier request
   created or addressed (its Location), and `If-Match: $<Content-ID>` for that entity's ETag after that
-  request. IFS documents the references; `If-Match: $n` is how the simulator carries the ETag.
+  request. IFS documents the references; `If-Match: $n` is how the simulator carries the ETag. A
+  request that addressed an entity (PATCH) can be referred to as well as one that created it (POST).
+  The change of a `concurrent_write` fault ("another user") inside a failed change set is rolled back too.
 - Without `Prefer: odata.continue-on-error` the batch stops after the first failed top-level part.
 - The bearer token, transport faults and the request log apply to the $batch request itself; every
   inner request is also logged (with `batch` = the $batch's request id) and checked for If-Match.
@@ -69,15 +71,19 @@ def _change_set(ctx: SimContext, outer: ODataRequest, change_set: ChangeSet) -> 
 def _run(ctx: SimContext, outer: ODataRequest, part: Part, refs: dict[str, PartResponse]) -> PartResponse:
     entry = _log_entry(outer, part)
     ctx.log.add(entry)
+    url = None
     try:
-        response = dispatch(ctx, _inner_request(outer, part, refs))
+        inner = _inner_request(outer, part, refs)
+        url = inner.url
+        response = dispatch(ctx, inner)
     except IfsError as exc:
         response = error_response(exc)
     except Exception as exc:  # a simulator bug: answer like IFS would, and the change set rolls back
         response = error_response(IfsError(500, "ODP_INTERNAL_ERROR", f"Internal error: {type(exc).__name__}"))
     entry["status"] = response.status_code
     headers = [(_HEADER_NAMES.get(k, k.title()), v) for k, v in response.headers.items()]
-    return PartResponse(response.status_code, headers, bytes(response.body), part.content_id)
+    url = response.headers.get("location") or (url if part.method != "POST" else None)
+    return PartResponse(response.status_code, headers, bytes(response.body), part.content_id, url)
 
 
 def _inner_request(outer: ODataRequest, part: Part, refs: dict[str, PartResponse]) -> ODataRequest:
@@ -103,8 +109,10 @@ def _dereference(url: str, refs: dict[str, PartResponse]) -> str:
     if not url.startswith("$"):
         return url
     name, slash, rest = url[1:].partition("/")
-    location = _header_of(_reference(name, refs), "location")
-    return location + slash + rest
+    target = _reference(name, refs)
+    if target.url is None:
+        raise malformed(f"request ${name} neither created nor addressed an entity: nothing to refer to")
+    return target.url + slash + rest
 
 
 def _reference(name: str, refs: dict[str, PartResponse]) -> PartResponse:

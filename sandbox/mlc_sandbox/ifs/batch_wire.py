@@ -39,6 +39,7 @@ class PartResponse:
     headers: list[tuple[str, str]]
     body: bytes = b""
     content_id: str | None = None
+    url: str | None = None  # the entity it created (Location) or addressed: what `$<Content-ID>` stands for
 
 
 def malformed(message: str) -> IfsError:

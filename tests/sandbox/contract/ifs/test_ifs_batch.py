@@ -153,6 +153,16 @@ def test_a_failing_part_rolls_back_its_whole_change_set(ifs: Ifs) -> None:
     assert ifs.sim.proposals() == []
 
 
+def test_a_patched_entity_can_be_referred_to(ifs: Ifs) -> None:
+    etag = ifs.get(f"{SUPPLIERS}('10001')").headers["ETag"]
+    answers = parse(send(ifs, [[Req("PATCH", "SupplierInfoGeneralSet('10001')", {"Name": "One"}, {"If-Match": etag},
+                                    content_id="a"),
+                                Req("PATCH", "$a", {"Name": "Two"}, {"If-Match": "$a"}, content_id="b")]],
+                         path=SUPPLIER_BATCH))
+    assert [a.status for a in answers[0]] == [204, 204]  # type: ignore[union-attr]
+    assert ifs.get(f"{SUPPLIERS}('10001')").json()["Name"] == "Two"
+
+
 def test_a_stale_if_match_in_a_change_set_undoes_the_earlier_parts(ifs: Ifs) -> None:
     supplier = ifs.get(f"{SUPPLIERS}('10001')")
     etag = supplier.headers["ETag"]
