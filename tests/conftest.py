@@ -140,3 +140,24 @@ def _no_mutation_without_if_match(request: pytest.FixtureRequest) -> Iterator[No
     IF_MATCH_GUARD.begin_test(request.node.get_closest_marker(SENDS_WITHOUT_IF_MATCH) is not None)
     yield
     IF_MATCH_GUARD.after_test(request.node.nodeid)
+
+
+@pytest.fixture(scope="module")
+def sandbox():  # type: ignore[no-untyped-def]
+    """Both simulators with the default seed on free localhost ports, for one test module."""
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
+
+    with Sandbox(SandboxOptions(invoices=60, suppliers=80)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """This worker's Airflow metadata DB (SQLite), migrated once per test session."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=False, capture_output=True,
+                          text=True, env=os.environ.copy(), timeout=300)
+    assert done.returncode == 0, f"airflow db migrate failed:\n{done.stderr[-4000:]}"
+    return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
