@@ -23,7 +23,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
     options = SandboxOptions(seed=args.seed, invoices=args.invoices, suppliers=args.suppliers,
                              faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
-                             ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit)
+                             ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit,
+                             ifs_missing_if_match=args.ifs_missing_if_match)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(options) as sandbox:
@@ -61,6 +62,9 @@ def add_simulate(sub: Subparsers) -> None:
     sim.add_argument("--faults", default="none", help="fault profile: none, flaky, chaos, invalid-data")
     sim.add_argument("--ifs-token-ttl", type=int, default=180, help="IFS token lifetime in seconds")
     sim.add_argument("--ifs-page-limit", type=int, default=5000, help="IFS OData server page size")
+    sim.add_argument("--ifs-missing-if-match", choices=("upsert", "reject"), default="upsert",
+                     help="IFS PATCH without If-Match: upsert (IFS 23R2-25R1) or reject with 428 "
+                          "ODP_MISSING_PRECONDITION (older releases)")
     sim.set_defaults(handler=_simulate)
 
 

@@ -27,10 +27,19 @@ System = Literal["basware", "ifs", "*"]
 
 # Faults the middleware applies on its own.
 TRANSPORT_KINDS = ("status", "status_after", "slow", "timeout", "drop")
+# IFS errors the middleware answers for the IFS simulator only (status and error code are fixed), before
+# the request is processed: MI_MODIFIED_ERROR (500) when a projection changed (IFS says: retry), and
+# ODP_OPERATION_TIMEOUT (504) when a query ran past its timeout (5 min by default).
+IFS_ERROR_KINDS: dict[str, tuple[int, str, str]] = {
+    "mi_modified_error": (500, "MI_MODIFIED_ERROR",
+                          "The projection has been modified since the request was started. Retry the request."),
+    "operation_timeout": (504, "ODP_OPERATION_TIMEOUT", "The operation timed out."),
+}
 # Faults the simulators ask for where they apply.
 DOMAIN_KINDS = ("expire_token", "revoke_tokens", "concurrent_write", "duplicate_webhook", "out_of_order_webhook")
 FaultKind = Literal["status", "status_after", "slow", "timeout", "drop", "expire_token", "revoke_tokens",
-                    "concurrent_write", "duplicate_webhook", "out_of_order_webhook"]
+                    "concurrent_write", "duplicate_webhook", "out_of_order_webhook", "mi_modified_error",
+                    "operation_timeout"]
 
 ADMIN_PREFIX = "/_sandbox"
 
@@ -96,6 +105,8 @@ def _profiles() -> dict[str, FaultProfile]:
         rule(kind="drop", probability=0.03),
         rule(kind="expire_token", probability=0.03),
         rule(kind="concurrent_write", system="ifs", probability=0.3),
+        rule(kind="mi_modified_error", system="ifs", probability=0.02),
+        rule(kind="operation_timeout", system="ifs", probability=0.01),
         rule(kind="duplicate_webhook", system="basware", probability=0.5),
         rule(kind="out_of_order_webhook", system="basware", probability=0.5),
     ]
@@ -192,12 +203,13 @@ class FaultMiddleware:
         self.app = app
         self.injector = injector
         self.system = system
+        self.kinds = TRANSPORT_KINDS + (tuple(IFS_ERROR_KINDS) if system == "ifs" else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        rule = self.injector.take(self.system, TRANSPORT_KINDS, scope["method"], scope["path"])
+        rule = self.injector.take(self.system, self.kinds, scope["method"], scope["path"])
         if rule is None:
             await self.app(scope, receive, send)
             return
@@ -222,16 +234,20 @@ class FaultMiddleware:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
             raise ConnectionAbortedError("sandbox fault: connection dropped")
+        elif rule.kind in IFS_ERROR_KINDS:
+            status, code, text = IFS_ERROR_KINDS[rule.kind]
+            await _send_status(send, rule.model_copy(update={"status": status}), self.system, (code, text))
         else:
             await _send_status(send, rule, self.system)
 
 
-async def _send_status(send: Send, rule: FaultRule, system: str) -> None:
+async def _send_status(send: Send, rule: FaultRule, system: str, error: tuple[str, str] | None = None) -> None:
     import json
 
     body: dict[str, Any]
     if system == "ifs":
-        body = {"error": {"code": "SANDBOX_FAULT", "message": f"Injected fault: HTTP {rule.status}"}}
+        code, text = error or ("SANDBOX_FAULT", f"Injected fault: HTTP {rule.status}")
+        body = {"error": {"code": code, "message": text}}
     else:
         body = {"requestId": "", "hasErrors": True,
                 "errors": [{"type": "TECHNICAL", "code": str(rule.status), "message": "Injected fault"}]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector, profile
@@ -23,6 +23,19 @@ class SandboxOptions:
     ifs_port: int = 0
     ifs_token_ttl: int = 180
     ifs_page_limit: int = 5000
+    ifs_missing_if_match: Literal["upsert", "reject"] = "upsert"  # see IfsSettings.missing_if_match
+
+
+class SandboxObserver(Protocol):
+    """Told when a sandbox starts and after it stopped (the test suite checks every simulator's record)."""
+
+    def started(self, sandbox: Sandbox) -> None: ...
+
+    def stopped(self, sandbox: Sandbox) -> None: ...
+
+
+# Observers of every Sandbox in this process; empty unless a caller (the test suite) adds one.
+OBSERVERS: list[SandboxObserver] = []
 
 
 class Sandbox:
@@ -37,7 +50,8 @@ class Sandbox:
         self.injector = FaultInjector(fault_profile.rules, seed=opts.seed)
         self.basware = BaswareSimulator(self.dataset, self.injector, BaswareSettings())
         self.ifs = IfsSimulator(self.dataset, self.injector,
-                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit))
+                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit,
+                                            missing_if_match=opts.ifs_missing_if_match))
         self._servers: list[ThreadedServer] = []
 
     def start(self) -> Sandbox:
@@ -45,11 +59,17 @@ class Sandbox:
         self._servers.append(self._basware_server)
         self._ifs_server = ThreadedServer(self.ifs.app, self.options.ifs_port, self.options.host).start()
         self._servers.append(self._ifs_server)
+        for observer in list(OBSERVERS):
+            observer.started(self)
         return self
 
     def stop(self) -> None:
+        running = bool(self._servers)
         while self._servers:
             self._servers.pop().stop()
+        if running:  # after the servers are down, so an observer that raises leaves nothing running
+            for observer in list(OBSERVERS):
+                observer.stopped(self)
 
     def __enter__(self) -> Sandbox:
         return self.start()

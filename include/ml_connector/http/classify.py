@@ -9,6 +9,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from ml_connector.http import errors
+from ml_connector.http.error_body import parse_error_body
 
 
 class Action(StrEnum):
@@ -46,6 +47,11 @@ DEFAULT_STATUS_ACTIONS: Mapping[int, Action] = {
     504: Action.RETRY,
 }
 
+# IFS error codes answered before the request ran, with "retry" as the documented remedy: retried, and
+# resent even when the request is a POST (MI_MODIFIED_ERROR: HTTP 500 after a projection changed).
+# Any other 500 stays as it was: retried when the request may be resent, else its outcome is unknown.
+RETRY_UNPROCESSED_CODES = frozenset({"MI_MODIFIED_ERROR"})
+
 # Checked in order with isinstance, so subclasses match (SSLError before its parent ConnectionError).
 DEFAULT_EXCEPTION_ACTIONS: tuple[tuple[type[BaseException], Action], ...] = (
     (errors.RateLimitedError, Action.RATE_LIMITED),
@@ -70,6 +76,8 @@ def classify(outcome: Outcome, overrides: Overrides | None = None) -> Action:
         status = outcome.status_code
         if status in overrides:
             return overrides[status]
+        if _unprocessed(outcome):
+            return Action.RETRY
         if status in DEFAULT_STATUS_ACTIONS:
             return DEFAULT_STATUS_ACTIONS[status]
         if status < 400:
@@ -87,10 +95,15 @@ def classify(outcome: Outcome, overrides: Overrides | None = None) -> Action:
 def never_reached_server(outcome: Outcome) -> bool:
     """True when a failed request certainly was not processed, so even a POST may be resent."""
     if isinstance(outcome, requests.Response):
-        return outcome.status_code in (429, 503)
+        return outcome.status_code in (429, 503) or _unprocessed(outcome)
     if isinstance(outcome, requests.exceptions.ConnectTimeout):
         return True
     if isinstance(outcome, requests.ConnectionError) and outcome.args:
         inner = outcome.args[0]
         return isinstance(inner, MaxRetryError) and isinstance(inner.reason, NewConnectionError)
     return False
+
+
+def _unprocessed(response: requests.Response) -> bool:
+    """A server error whose code says the request was refused before it ran (see RETRY_UNPROCESSED_CODES)."""
+    return response.status_code >= 500 and parse_error_body(response).code in RETRY_UNPROCESSED_CODES

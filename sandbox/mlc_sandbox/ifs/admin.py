@@ -1,4 +1,5 @@
-"""`/_sandbox/ifs/...`: settings, tokens, request log, clock, proposals and "another user" edits."""
+"""`/_sandbox/ifs/...`: settings, tokens, request log, mutations without If-Match, clock, proposals and
+"another user" edits."""
 
 from __future__ import annotations
 
@@ -43,13 +44,7 @@ def admin_router(ctx: SimContext) -> APIRouter:
     def revoke() -> Response:
         return _json({"revoked": ctx.tokens.revoke_all()})
 
-    @router.get("/requests")
-    def requests() -> Response:
-        return _json(ctx.log.entries())
-
-    @router.delete("/requests", status_code=204)
-    def clear_requests() -> None:
-        ctx.log.clear()
+    _record_routes(router, ctx)
 
     @router.post("/clock/advance")
     def advance(seconds: float = Body(..., embed=True)) -> Response:
@@ -70,3 +65,23 @@ def admin_router(ctx: SimContext) -> APIRouter:
         return _json(control.modify_as_other_user(ctx, entity_set, key, changes))
 
     return router
+
+
+def _record_routes(router: APIRouter, ctx: SimContext) -> None:
+    """What the simulator recorded: the request log, and the mutations that came without If-Match."""
+
+    @router.get("/requests")
+    def requests() -> Response:
+        return _json(ctx.log.entries())
+
+    @router.delete("/requests", status_code=204)
+    def clear_requests() -> None:
+        ctx.log.clear()
+
+    @router.get("/mutations-without-if-match")
+    def mutations_without_if_match() -> Response:
+        return _json(ctx.unguarded.entries())
+
+    @router.delete("/mutations-without-if-match", status_code=204)
+    def clear_mutations_without_if_match() -> None:
+        ctx.unguarded.clear()

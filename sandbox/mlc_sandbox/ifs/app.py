@@ -100,6 +100,11 @@ class IfsSimulator:
         """Requests that switched optimistic locking off; the connector must never send one."""
         return [e for e in self.ctx.log.entries() if (e["if_match"] or "").strip() == "*"]
 
+    def mutations_without_if_match(self) -> list[dict[str, Any]]:
+        """PATCH/PUT/DELETE/bound actions that arrived without If-Match ($batch parts included), whatever
+        was answered: in IFS 23R2-25R1 each is a silent overwrite. The connector must never send one."""
+        return self.ctx.unguarded.entries()
+
     def proposals(self) -> list[dict[str, Any]]:
         return control.proposals(self.ctx)
 

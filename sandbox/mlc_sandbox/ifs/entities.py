@@ -147,6 +147,8 @@ POSTING = EntityType(
         Prop("ModifiedDate", edm.DATETIME, read_only=True),
     ) + system_props(),
     company_prop="Company", insertable=True, updatable=True, deletable=True,
+    navigations=(NavProperty("InvoiceRef", "ManSuppInvoiceSet", (("Company", "Company"), ("InvoiceId", "InvoiceId")),
+                             many=False),),
 )
 
 HISTORY_LOG = EntityType(

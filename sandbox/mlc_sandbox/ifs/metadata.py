@@ -21,7 +21,8 @@ def csdl(projection: str) -> bytes:
     schema = ET.SubElement(services, "Schema", {"xmlns": EDM, "Namespace": types[0].namespace})
     enums = {e.full_name: e for t in types for e in t.enums()}
     for enum in enums.values():
-        node = ET.SubElement(schema, "EnumType", Name=enum.name)
+        # Declared although Edm.Int32 is CSDL's default: a client should not have to know the default.
+        node = ET.SubElement(schema, "EnumType", Name=enum.name, UnderlyingType="Edm.Int32")
         for i, member in enumerate(enum.members):
             ET.SubElement(node, "Member", Name=member, Value=str(i))
     for etype in types:
@@ -49,7 +50,12 @@ def _entity_type(schema: ET.Element, etype: EntityType) -> None:
         ET.SubElement(node, "Property", attrs)
     for nav in etype.navigations:
         target = BY_SET[nav.target].full_name
-        ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=f"Collection({target})")
+        if nav.many:
+            ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=f"Collection({target})")
+            continue
+        ref = ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=target, Nullable="false")
+        for target_prop, source_prop in nav.key_map:
+            ET.SubElement(ref, "ReferentialConstraint", Property=source_prop, ReferencedProperty=target_prop)
 
 
 def service_document(projection: str, service_root: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class NavProperty:
     key_map: tuple[tuple[str, str], ...]
     # fixed target values, e.g. CodePart='B' for CompanyFinanceSet(...)/CodeBArray
     constants: tuple[tuple[str, Any], ...] = ()
+    many: bool = True  # False: a one-to-one reference (the only kind IFS can $expand)
 
 
 @dataclass(frozen=True)

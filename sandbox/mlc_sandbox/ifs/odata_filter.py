@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from mlc_sandbox.ifs import edm
@@ -179,19 +180,44 @@ def parse_filter(text: str) -> Node:
 Values = Mapping[str, Any]
 Compiled = tuple[Callable[[Values], Any], str]
 
-_FUNCTIONS: dict[str, tuple[int, str, Callable[..., Any]]] = {
-    "contains": (2, edm.BOOLEAN, lambda a, b: b in a),
-    "startswith": (2, edm.BOOLEAN, lambda a, b: a.startswith(b)),
-    "endswith": (2, edm.BOOLEAN, lambda a, b: a.endswith(b)),
-    "tolower": (1, edm.STRING, str.lower),
-    "toupper": (1, edm.STRING, str.upper),
+S, I32, B, D, DT = edm.STRING, edm.INT32, edm.BOOLEAN, edm.DATE, edm.DATETIME
+Impl = Callable[..., Any]
+# name -> overloads (argument types, result type, implementation); null in, null out.
+_FUNCTIONS: dict[str, tuple[tuple[tuple[str, ...], str, Impl], ...]] = {
+    "contains": (((S, S), B, lambda a, b: b in a),),
+    "startswith": (((S, S), B, lambda a, b: a.startswith(b)),),
+    "endswith": (((S, S), B, lambda a, b: a.endswith(b)),),
+    "tolower": (((S,), S, str.lower),),
+    "toupper": (((S,), S, str.upper),),
+    "trim": (((S,), S, str.strip),),
+    "length": (((S,), I32, len),),
+    "indexof": (((S, S), I32, lambda a, b: a.find(b)),),  # zero-based, -1 when absent (OData)
+    "substring": (((S, I32), S, lambda s, i: s[max(i, 0):]),
+                  ((S, I32, I32), S, lambda s, i, n: s[max(i, 0):max(i, 0) + max(n, 0)])),
+    "concat": (((S, S), S, lambda a, b: a + b),),
+    # DateTimeOffset values are kept in UTC, so the parts are UTC parts.
+    "year": (((DT,), I32, lambda d: d.year), ((D,), I32, lambda d: d.year)),
+    "month": (((DT,), I32, lambda d: d.month), ((D,), I32, lambda d: d.month)),
+    "day": (((DT,), I32, lambda d: d.day), ((D,), I32, lambda d: d.day)),
+    "hour": (((DT,), I32, lambda d: d.hour),),
+    "minute": (((DT,), I32, lambda d: d.minute),),
+    "second": (((DT,), I32, lambda d: d.second),),
+    "date": (((DT,), D, lambda d: d.date()),),
 }
+_INTEGERS = frozenset({edm.INT32, edm.INT64})
 
 
-def compile_filter(text: str, etype: EntityType) -> Callable[[Values], bool]:
+@dataclass(frozen=True)
+class _Scope:
+    etype: EntityType
+    now: datetime  # now(): one instant for the whole request (the simulator's clock)
+
+
+def compile_filter(text: str, etype: EntityType, now: datetime | None = None) -> Callable[[Values], bool]:
     """A predicate over a row's values; IfsError 400 (IFS body) for any syntax or type problem."""
+    scope = _Scope(etype, now or datetime.now(UTC))
     try:
-        fn, type_name = _compile(parse_filter(text), etype)
+        fn, type_name = _compile(parse_filter(text), scope)
         if type_name != edm.BOOLEAN:
             raise FilterError(f"$filter must be a boolean expression, this one is {type_name}")
     except FilterError as exc:
@@ -199,32 +225,32 @@ def compile_filter(text: str, etype: EntityType) -> Callable[[Values], bool]:
     return lambda values: fn(values) is True
 
 
-def _compile(node: Node, etype: EntityType) -> Compiled:
+def _compile(node: Node, scope: _Scope) -> Compiled:
     if isinstance(node, Literal):
-        return _literal(node, etype)
+        return _literal(node, scope)
     if isinstance(node, PropertyRef):
-        prop = etype.prop(node.name)
+        prop = scope.etype.prop(node.name)
         if prop is None:
-            raise FilterError(f"property {node.name!r} does not exist in type {etype.full_name}")
+            raise FilterError(f"property {node.name!r} does not exist in type {scope.etype.full_name}")
         name = node.name
         return (lambda v: v.get(name)), prop.type_name
     if isinstance(node, Call):
-        return _call(node, etype)
+        return _call(node, scope)
     if isinstance(node, Not):
-        fn, _ = _boolean(node.operand, etype, "not")
+        fn, _ = _boolean(node.operand, scope, "not")
         return (lambda v: None if (x := fn(v)) is None else not x), edm.BOOLEAN
     if isinstance(node, Logical):
-        left, _ = _boolean(node.left, etype, node.op)
-        right, _ = _boolean(node.right, etype, node.op)
+        left, _ = _boolean(node.left, scope, node.op)
+        right, _ = _boolean(node.right, scope, node.op)
         return (_kleene_and if node.op == "and" else _kleene_or)(left, right), edm.BOOLEAN
-    return _compare(node, etype)
+    return _compare(node, scope)
 
 
-def _literal(node: Literal, etype: EntityType) -> Compiled:
+def _literal(node: Literal, scope: _Scope) -> Compiled:
     value, type_name = node.value, node.type
     if type_name == "enum":
         enum_name, member = value
-        enum = next((e for e in etype.enums() if e.full_name == enum_name), None)
+        enum = next((e for e in scope.etype.enums() if e.full_name == enum_name), None)
         if enum is None:
             raise FilterError(f"unknown enumeration type {enum_name!r}")
         if member not in enum.members:
@@ -233,17 +259,22 @@ def _literal(node: Literal, etype: EntityType) -> Compiled:
     return (lambda v: value), type_name
 
 
-def _call(node: Call, etype: EntityType) -> Compiled:
-    spec = _FUNCTIONS.get(node.name)
-    if spec is None:
+def _call(node: Call, scope: _Scope) -> Compiled:
+    overloads = _FUNCTIONS.get(node.name)
+    if node.name == "now":
+        if node.args:
+            raise FilterError("now() takes no arguments")
+        now = scope.now
+        return (lambda v: now), DT
+    if overloads is None:
         raise FilterError(f"function {node.name!r} is not supported")
-    arity, result_type, impl = spec
-    if len(node.args) != arity:
-        raise FilterError(f"{node.name}() takes {arity} argument(s), got {len(node.args)}")
-    args = [_compile(a, etype) for a in node.args]
-    for _, type_name in args:
-        if type_name not in (edm.STRING, NULL):
-            raise FilterError(f"{node.name}() needs string arguments, got {type_name}")
+    args = [_compile(a, scope) for a in node.args]
+    types = [type_name for _, type_name in args]
+    chosen = next((o for o in overloads if _fits(o[0], types)), None)
+    if chosen is None:
+        wanted = " or ".join(f"({', '.join(o[0])})" for o in overloads)
+        raise FilterError(f"{node.name}() takes {wanted}, got ({', '.join(types)})")
+    _, result_type, impl = chosen
     fns = [fn for fn, _ in args]
 
     def call(v: Values) -> Any:
@@ -253,8 +284,14 @@ def _call(node: Call, etype: EntityType) -> Compiled:
     return call, result_type
 
 
-def _boolean(node: Node, etype: EntityType, context: str) -> Compiled:
-    fn, type_name = _compile(node, etype)
+def _fits(params: tuple[str, ...], types: list[str]) -> bool:
+    if len(params) != len(types):
+        return False
+    return all(t in (p, NULL) or (p == I32 and t in _INTEGERS) for p, t in zip(params, types, strict=True))
+
+
+def _boolean(node: Node, scope: _Scope, context: str) -> Compiled:
+    fn, type_name = _compile(node, scope)
     if type_name != edm.BOOLEAN:
         raise FilterError(f"operand of {context!r} must be boolean, got {type_name}")
     return fn, type_name
@@ -280,9 +317,9 @@ def _kleene_or(left: Callable[[Values], Any], right: Callable[[Values], Any]) ->
     return either
 
 
-def _compare(node: Compare, etype: EntityType) -> Compiled:
-    left, lt = _compile(node.left, etype)
-    right, rt = _compile(node.right, etype)
+def _compare(node: Compare, scope: _Scope) -> Compiled:
+    left, lt = _compile(node.left, scope)
+    right, rt = _compile(node.right, scope)
     _check_comparable(node.op, lt, rt)
     op = COMPARISONS[node.op]
     if node.op in ("eq", "ne"):

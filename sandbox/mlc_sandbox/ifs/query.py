@@ -1,4 +1,4 @@
-"""Query options ($filter, $select, $orderby, $top, $skip, $count, $skiptoken) and server paging.
+"""Query options ($filter, $select, $orderby, $top, $skip, $count, $skiptoken, $expand) and server paging.
 
 Server paging continues from the last row's sort values (a keyset $skiptoken), so rows added or
 removed between pages never make it skip or repeat rows. $top/$skip paging counts positions and so
@@ -20,11 +20,13 @@ from typing import Any
 
 from mlc_sandbox.ifs import edm
 from mlc_sandbox.ifs.errors import bad_query
+from mlc_sandbox.ifs.expand_options import ExpandItem, parse_expand
 from mlc_sandbox.ifs.model import EntityType
 from mlc_sandbox.ifs.odata_filter import compile_filter
 from mlc_sandbox.ifs.store import Row
 
-_KNOWN_OPTIONS = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format"}
+_KNOWN_OPTIONS = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format",
+                  "$expand"}
 _SEQ = "__seq__"  # pseudo column: insertion order, for the default (unordered) sort
 
 
@@ -38,6 +40,7 @@ class QueryOptions:
     count: bool = False
     skiptoken: str | None = None
     raw_orderby: str = ""
+    expand: list[ExpandItem] = field(default_factory=list)
 
 
 @dataclass
@@ -48,7 +51,8 @@ class Page:
 
 
 def parse_options(params: Iterable[tuple[str, str]], etype: EntityType,
-                  allow_paging: bool = True) -> QueryOptions:
+                  allow_paging: bool = True, now: Callable[[], datetime] | None = None) -> QueryOptions:
+    """`now`: the clock for now() in $filter (the simulator's), read once per request."""
     opts = QueryOptions()
     seen: set[str] = set()
     for name, value in params:
@@ -60,7 +64,9 @@ def parse_options(params: Iterable[tuple[str, str]], etype: EntityType,
             raise bad_query(f"system query option {name!r} given more than once", name)
         seen.add(name)
         if name == "$filter":
-            opts.filter = compile_filter(value, etype)
+            opts.filter = compile_filter(value, etype, now() if now else None)
+        elif name == "$expand":
+            opts.expand = parse_expand(value, etype)
         elif name == "$select":
             opts.select = _select(value, etype)
         elif name == "$orderby":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +21,11 @@ class IfsSettings(BaseModel):
         default=None, description="companies the service user may see; None = all")
     # IFS has no uniqueness rule on the external reference: duplicates are the connector's problem.
     unique_external_ref: bool = False
-    # Olingo answers a missing If-Match with 428 Precondition Required; IFS does not document it.
+    # A mutation without If-Match: IFS 23R2-25R1 treat a PATCH as an upsert ("Entity Upserts": update
+    # without a concurrency check, or create when the key is absent); "reject" is the older behaviour,
+    # ODP_MISSING_PRECONDITION. Either way the simulator records the call (mutations_without_if_match).
+    missing_if_match: Literal["upsert", "reject"] = "upsert"
+    # With "reject": Olingo answers a missing If-Match with 428 Precondition Required; IFS does not document it.
     missing_precondition_status: int = 428
     # Real IFS needs the supplier's per-company invoice info; off because the seed mixes them freely.
     require_supplier_in_company: bool = False

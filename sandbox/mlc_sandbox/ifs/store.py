@@ -129,5 +129,16 @@ class Database:
                   "Username": user}
         self.insert(HISTORY_LOG, values, user, history=False)
 
+    def snapshot(self) -> dict[str, dict[tuple[Any, ...], Row]]:
+        """Copies of every row (a $batch change set restores them when one of its requests fails)."""
+        with self.lock:
+            return {name: {key: Row(dict(row.values), row.seq) for key, row in store.rows.items()}
+                    for name, store in self.stores.items()}
+
+    def restore(self, snapshot: dict[str, dict[tuple[Any, ...], Row]]) -> None:
+        with self.lock:
+            for name, rows in snapshot.items():
+                self.stores[name].rows = rows
+
     def all_rows(self, entity_set: str) -> Iterable[Row]:
         return list(self.stores[entity_set].rows.values())

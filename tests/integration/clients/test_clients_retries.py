@@ -119,3 +119,30 @@ def test_basware_transfer_response_with_504_is_not_resent(sb: Sandbox) -> None:
     with pytest.raises(OutcomeUnknownError):
         client.documents.transfer_response(invoice_id, external_code="IFS-1", success=True)
     assert len(entries(sb.basware.request_log, "POST", path)) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_ifs_mi_modified_error_is_retried(sb: Sandbox, method: str) -> None:
+    # MI_MODIFIED_ERROR: HTTP 500 after a projection changed, answered before the request ran: retried,
+    # a create too (resending it cannot make a second row).
+    client = ifs_client(sb)
+    add_fault(sb.ifs_url, kind="mi_modified_error", system="ifs", method=method, path="SupplierInfoGeneralSet",
+              times=2)
+    if method == "GET":
+        entity, etag = client.reads.get(*SUPPLIERS, {"SupplierId": "10001"})
+        assert entity["SupplierId"] == "10001" and etag
+    else:
+        entity, etag = client.writes.create(*SUPPLIERS, NEW_SUPPLIER)
+        assert sb.ifs.entity("SupplierInfoGeneralSet", SupplierId="90001") is not None
+    log = [e for e in entries(sb.ifs.requests(), method) if "SupplierInfoGeneralSet" in e["path"]]
+    assert [e["status"] for e in log] == [500, 500, 200 if method == "GET" else 201]
+    assert [f["kind"] for f in sb.ifs.injector.log] == ["mi_modified_error"] * 2
+
+
+def test_ifs_plain_500_on_a_create_is_still_not_resent(sb: Sandbox) -> None:
+    client = ifs_client(sb)
+    add_fault(sb.ifs_url, kind="status", status=500, system="ifs", method="POST", path="SupplierInfoGeneralSet",
+              times=1)
+    with pytest.raises(OutcomeUnknownError):
+        client.writes.create(*SUPPLIERS, NEW_SUPPLIER)
+    assert len(entries(sb.ifs.requests(), "POST", SUPPLIER_SET)) == 1

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -80,3 +82,18 @@ def test_never_reached_server() -> None:
     assert not never_reached_server(requests.ConnectionError("Connection aborted"))
     assert not never_reached_server(response(502))
     assert not never_reached_server(response(504))
+
+
+def ifs_error(status: int, code: str) -> requests.Response:
+    body = json.dumps({"error": {"code": code, "message": "x"}}).encode()
+    return response(status, {"Content-Type": "application/json"}, body)
+
+
+def test_mi_modified_error_is_retried_and_safe_to_resend_a_plain_500_is_not() -> None:
+    modified = ifs_error(500, "MI_MODIFIED_ERROR")
+    assert classify(modified) is Action.RETRY
+    assert never_reached_server(modified)  # IFS refused it before it ran: even a POST may be resent
+    assert classify(response(500)) is Action.RETRY and not never_reached_server(response(500))
+    assert not never_reached_server(ifs_error(500, "ODP_INTERNAL_ERROR"))
+    assert not never_reached_server(ifs_error(504, "ODP_OPERATION_TIMEOUT"))
+    assert classify(modified, {500: Action.FAIL}) is Action.FAIL  # an explicit override still wins

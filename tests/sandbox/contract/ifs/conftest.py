@@ -144,10 +144,12 @@ def server_pool() -> Iterator[_ServerPool]:
         yield _ServerPool(stack)
 
 
-def _factory(pool: _ServerPool, stack: ExitStack) -> Factory:
+def _factory(pool: _ServerPool, stack: ExitStack, guard: Any) -> Factory:
     def make(suppliers: int = 300, injector: FaultInjector | None = None, login: bool = True,
              **settings: Any) -> Ifs:
         sim = IfsSimulator(dataset(suppliers), injector=injector, settings=IfsSettings(**settings))
+        guard.watch(sim)  # the session check (tests/conftest.py): no mutation without If-Match
+        stack.callback(guard.check, sim, "at the end of its fixture")
         url, switch = pool.acquire(sim.app)
         stack.callback(pool.release, url, switch)
         session = stack.enter_context(requests.Session())
@@ -159,9 +161,9 @@ def _factory(pool: _ServerPool, stack: ExitStack) -> Factory:
 
 
 @pytest.fixture
-def make_ifs(server_pool: _ServerPool) -> Iterator[Factory]:
+def make_ifs(server_pool: _ServerPool, if_match_guard: Any) -> Iterator[Factory]:
     with ExitStack() as stack:
-        yield _factory(server_pool, stack)
+        yield _factory(server_pool, stack, if_match_guard)
 
 
 @pytest.fixture
@@ -171,7 +173,7 @@ def ifs(make_ifs: Factory) -> Ifs:
 
 
 @pytest.fixture(scope="module")
-def reader(server_pool: _ServerPool) -> Iterator[Ifs]:
+def reader(server_pool: _ServerPool, if_match_guard: Any) -> Iterator[Ifs]:
     """One simulator per module, for tests that only read (plus what the module's setup writes)."""
     with ExitStack() as stack:
-        yield _factory(server_pool, stack)()
+        yield _factory(server_pool, stack, if_match_guard)()

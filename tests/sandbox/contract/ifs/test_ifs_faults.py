@@ -38,3 +38,29 @@ def test_the_token_endpoint_can_fail_too(ifs: Ifs) -> None:
 def test_faults_for_other_systems_do_not_fire(ifs: Ifs) -> None:
     ifs.admin("POST", "/faults", json={"kind": "status", "system": "basware", "status": 500})
     assert ifs.get(SUPPLIERS, params={"$top": 1}).status_code == 200
+
+
+def test_mi_modified_error_is_a_500_with_that_code_and_nothing_is_done(ifs: Ifs) -> None:
+    rule = {"kind": "mi_modified_error", "system": "ifs", "method": "POST", "times": 1}
+    assert ifs.admin("POST", "/faults", json=rule).status_code == 201
+    response = ifs.post(SUPPLIERS, {"SupplierId": "MI1", "Name": "Modified"})
+    assert response.status_code == 500
+    assert error_of(response)["code"] == "MI_MODIFIED_ERROR"
+    assert ifs.sim.entity("SupplierInfoGeneralSet", SupplierId="MI1") is None  # answered before it ran
+    assert ifs.post(SUPPLIERS, {"SupplierId": "MI1", "Name": "Modified"}).status_code == 201
+    assert [f["kind"] for f in ifs.admin("GET", "/faults/log").json()] == ["mi_modified_error"]
+
+
+def test_operation_timeout_is_a_504_odp_operation_timeout(ifs: Ifs) -> None:
+    ifs.admin("POST", "/faults", json={"kind": "operation_timeout", "system": "ifs", "method": "GET", "times": 1})
+    response = ifs.get(SUPPLIERS, params={"$top": 1})
+    assert response.status_code == 504
+    assert error_of(response)["code"] == "ODP_OPERATION_TIMEOUT"
+    assert ifs.get(SUPPLIERS, params={"$top": 1}).status_code == 200
+
+
+def test_ifs_error_faults_are_in_the_chaos_profile() -> None:
+    from mlc_sandbox.faults import profile
+
+    kinds = {(r.kind, r.system) for r in profile("chaos").rules}
+    assert {("mi_modified_error", "ifs"), ("operation_timeout", "ifs")} <= kinds

@@ -12,9 +12,9 @@ from .conftest import SUPPLIERS, Ifs, _factory, _ServerPool, error_of
 
 
 @pytest.fixture(scope="module")
-def big(server_pool: _ServerPool) -> Iterator[Ifs]:
+def big(server_pool: _ServerPool, if_match_guard: Any) -> Iterator[Ifs]:
     with ExitStack() as stack:
-        yield _factory(server_pool, stack)(suppliers=12_000)
+        yield _factory(server_pool, stack, if_match_guard)(suppliers=12_000)
 
 
 def follow(ifs: Ifs, params: dict[str, Any] | None = None, **kw: Any) -> list[list[dict[str, Any]]]:

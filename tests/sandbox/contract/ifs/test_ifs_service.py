@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 import requests
 
 from .conftest import INVOICES, SUPPLIERS, Ifs, decode_etag, error_of, invoice_path
@@ -82,6 +83,7 @@ def test_unknown_projection_entity_set_and_route_are_404_ifs_errors(reader: Ifs)
     error_of(response)
 
 
+@pytest.mark.sends_without_if_match  # the PUT
 def test_unsupported_methods_are_405_ifs_errors(reader: Ifs) -> None:
     response = reader.session.put(reader.api(f"{SUPPLIERS}('10001')"), json={}, timeout=10)
     assert response.status_code == 405
