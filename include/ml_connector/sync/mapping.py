@@ -246,8 +246,8 @@ def _text(raw: Mapping[str, Any], typed: CodingRow, index: int) -> str:
     parts = [f"Basware row {_row_no(typed, index)}"]
     if raw.get("orderNumber"):
         parts.append(f"PO {raw['orderNumber']}")
-    if raw.get("comment"):
-        parts.append(str(raw["comment"]))
+    if raw.get("lastComment"):  # StandardCodingEntity's comment field
+        parts.append(str(raw["lastComment"]))
     text = " - ".join(parts)
     return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 3] + "..."
 

@@ -55,7 +55,7 @@ DOC: dict[str, Any] = {
         {"externalCode": "inv-1-1", "rowIndex": 1, "accountCode": "6000", "costCenterCode": "cc1001",
          "dimCode1": "PROD", "projectCode": None, "taxCode": "VAT7.25", "taxPercent": Decimal("7.25"),
          "netTotal": Decimal("100.00"), "taxSum": Decimal("7.25"), "grossTotal": Decimal("107.25"),
-         "orderNumber": "PO1", "comment": None},
+         "orderNumber": "PO1", "lastComment": None},
         {"externalCode": "inv-1-2", "rowIndex": 2, "accountCode": "GL-6100", "costCenterCode": "CC1001",
          "dimCode1": "PROD", "projectCode": "PRJ-ERP", "taxCode": "VAT7.25", "taxPercent": Decimal("7.25"),
          "netTotal": Decimal("50.00"), "taxSum": Decimal("3.63"), "grossTotal": Decimal("53.63")},

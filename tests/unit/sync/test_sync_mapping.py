@@ -163,3 +163,16 @@ def test_a_tax_figure_that_is_not_an_amount_is_malformed(
     result = map_document(doc, tenant, catalog)
     assert isinstance(result, Rejection) and result.reason_code == "malformed"
     assert "taxSum1" in result.reason
+
+
+def test_the_documents_these_tests_map_are_spec_shaped(doc: dict[str, Any]) -> None:
+    """The hand-built invoice is a valid AccountingDocumentEntity (taxSum1 only, then taxSum1 + taxSum2)."""
+    from basware_contract_spec import assert_valid, load_spec, require_spec
+
+    require_spec()
+    spec = load_spec()
+    ref = spec.schema_ref("p2p", "AccountingDocumentEntity")
+    assert_valid(spec, ref, doc, "the test invoice")
+    doc["taxPercent2"], doc["taxSum2"] = Decimal("2"), Decimal("2.00")
+    doc["codingRows"][0].update(taxPercent2=Decimal("2"), taxSum2=Decimal("2.00"))
+    assert_valid(spec, ref, doc, "the test invoice with a second tax")
