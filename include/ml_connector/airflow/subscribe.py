@@ -4,10 +4,11 @@ An admin command on the Airflow host, like `connect`: it reads and writes the Ba
 Airflow's metadata DB, where the extras (and so the secret) are Fernet-encrypted. The secret is stored
 before subscribing because Basware's ConnectionTest, verified by the receiver, arrives during the call.
 
-Idempotent: the existing subscriptions are listed first. Ours (same URL, task type and subtype) with
-the current secret is reused; one with another secret, or duplicates, are deleted (Basware deletes by
-type, subtype and "updated after", so never when that would take someone else's too) and created anew.
-Running it twice leaves exactly one subscription.
+Idempotent: the existing subscriptions are listed first. Ours (same URL, task type and subtype) is
+reused while the stored secret is the one it was made with; after a new secret, or when there are
+duplicates, ours are deleted (Basware deletes by type, subtype and "updated after", so never when that
+would take someone else's too) and created anew. The secret is not compared with the listed one:
+Basware may hand it back masked. Running it twice leaves exactly one subscription.
 """
 
 from __future__ import annotations
@@ -94,19 +95,19 @@ def subscribe_tenant(config: ConnectorConfig, tenant: TenantConfig, url: str) ->
                           f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
     try:
         with settings.build_client(config.region_map()) as client:
-            action = ensure_subscription(client.subscriptions, url, secret)
+            action = ensure_subscription(client.subscriptions, url, secret, new_secret=created)
     except MlConnectorError as exc:  # messages are redacted: the secret is registered above
         raise ConfigError(f"tenant {tenant.tenant_id!r}: Basware refused the subscription: {exc}") from None
     return Subscribed(action, created)
 
 
-def ensure_subscription(subs: Subscriptions, url: str, secret: str) -> str:
-    """Exactly one subscription of ours for `url` with `secret`: "reused", "replaced" or "created"."""
+def ensure_subscription(subs: Subscriptions, url: str, secret: str, *, new_secret: bool = False) -> str:
+    """Exactly one subscription of ours for `url` with `secret`: "reused", "replaced" or "created".
+    `new_secret`: the secret was just generated, so an existing subscription has an older one."""
     same_kind = [s for s in subs.existing(TASK_TYPE, TASK_SUB_TYPE)
                  if s.get("taskType") == TASK_TYPE and s.get("taskSubType") == TASK_SUB_TYPE]
     ours = [s for s in same_kind if s.get("notificationWebhookURL") == url]
-    if len(ours) == 1 and ours[0].get("webhookAuthenticationToken") == secret \
-            and ours[0].get("subscriptionType") == "Webhook":
+    if len(ours) == 1 and not new_secret and ours[0].get("subscriptionType") == "Webhook":
         return "reused"
     action = "created"
     if ours:

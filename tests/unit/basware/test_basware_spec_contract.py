@@ -237,12 +237,15 @@ def test_subscribing_twice_leaves_one_subscription_and_a_new_secret_replaces_it(
     assert ensure_subscription(client.subscriptions, HOOK_URL, "secret-one-abc") == "reused"
     ours = [s for s in fake.subscriptions if s["notificationWebhookURL"] == HOOK_URL]
     assert len(ours) == 1 and ours[0]["webhookAuthenticationToken"] == "secret-one-abc"
-    assert ensure_subscription(client.subscriptions, HOOK_URL, "secret-two-xyz") == "replaced"
+    assert ensure_subscription(client.subscriptions, HOOK_URL, "secret-two-xyz", new_secret=True) == "replaced"
     ours = [s for s in fake.subscriptions if s["notificationWebhookURL"] == HOOK_URL]
     assert [s["webhookAuthenticationToken"] for s in ours] == ["secret-two-xyz"]
     assert other in fake.subscriptions  # another subtype is never deleted
     methods = [r.method for r in server.requests if r.path == "/v1/subscriptions"]
     assert methods == ["GET", "POST", "GET", "GET", "DELETE", "POST"]
+    fake.subscribe([dict(ours[0])])  # a duplicate of ours (same URL, type, subtype): replaced by one
+    assert ensure_subscription(client.subscriptions, HOOK_URL, "secret-two-xyz") == "replaced"
+    assert len([s for s in fake.subscriptions if s["notificationWebhookURL"] == HOOK_URL]) == 1
     check_all(spec, server)
 
 
@@ -255,5 +258,5 @@ def test_replacing_refuses_to_delete_someone_elses_subscription(client: BaswareC
                      "subscriptionType": "Webhook", "notificationWebhookURL": "https://other.example/hook",
                      "webhookAuthenticationToken": "theirs"}])
     with pytest.raises(ConfigError, match="would also delete 1 other"):
-        ensure_subscription(client.subscriptions, HOOK_URL, "secret-two-xyz")
+        ensure_subscription(client.subscriptions, HOOK_URL, "secret-two-xyz", new_secret=True)
     assert len(fake.subscriptions) == 2
