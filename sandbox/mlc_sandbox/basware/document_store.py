@@ -327,7 +327,7 @@ class DocumentStore:
                 doc = copy.deepcopy(body)
                 invoice_id = str(doc.get("invoiceId") or uuid.uuid4())
                 doc["invoiceId"] = invoice_id
-                doc.setdefault("p2pProcessingMode", "Standard")
+                _complete(doc)
                 status = str(doc.get("processingStatus") or WAITING)
                 self._bodies[invoice_id] = doc  # replaces a document with the same invoiceId
                 self._index.pop(invoice_id, None)
@@ -337,3 +337,14 @@ class DocumentStore:
                 ids.append(invoice_id)
         self._announce(tasks)
         return ids
+
+
+def _complete(doc: dict[str, Any]) -> None:
+    """An admin-posted document gets the fields Basware's schema requires, where the poster left them out."""
+    doc.setdefault("p2pProcessingMode", "Standard")
+    doc.setdefault("companyCode", "US10")
+    doc.setdefault("supplierCode", "")
+    doc.setdefault("currencyCode", "USD")
+    doc.setdefault("paymentBlock", False)
+    for n, row in enumerate(doc.get("codingRows") or (), start=1):
+        row.setdefault("externalCode", f"{doc['invoiceId'][:30]}-{n}")
