@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator, FormatChecker
 
@@ -34,7 +35,15 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc) and " " not in value
+
+
 FORMATS.checks("date-time")(_is_date_time)
+FORMATS.checks("uri")(_is_uri)
 
 
 def _nullable(node: Any) -> Any:
