@@ -60,7 +60,11 @@ def _body(request: Request, status: int, errors: list[dict[str, Any]]) -> dict[s
 
 def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(_body(request, exc.status, exc.errors), exc.status, headers=exc.headers)
+    status = exc.status
+    if status == 400 and request.url.path.startswith(PUSH_PREFIXES) and \
+            all(e["code"] == "PARAMETER_VALIDATION_ERROR" for e in exc.errors):
+        status = 422  # the push API documents bad query parameters (and continuation tokens) as 422
+    return JSONResponse(_body(request, status, exc.errors), status, headers=exc.headers)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:

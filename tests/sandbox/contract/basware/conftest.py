@@ -6,6 +6,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,13 +15,13 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from spec import Spec, available_or_none
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector
 from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
 from mlc_sandbox.server import ThreadedServer, serve
-from spec import Spec, available_or_none
 
 ALL_SCOPES = " ".join(BaswareSettings().allowed_scopes)
 
@@ -203,8 +204,9 @@ class Receiver:
             return [r for r in self.received if r.json.get("taskType") != "ConnectionTest"]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    """A webhook endpoint on 127.0.0.1 for as long as the block runs."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -224,6 +226,14 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/basware"
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with webhook_receiver() as state:
+        yield state

@@ -79,9 +79,10 @@ def require_spec() -> None:
 
 
 def _date_time(value: object) -> bool:
+    """RFC 3339 date-time (what OpenAPI's `date-time` means): a time and an offset are required."""
     if not isinstance(value, str):
         return True
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?", value):
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
         return False
     try:
         datetime.fromisoformat(value.replace("Z", "+00:00"))
