@@ -166,7 +166,7 @@ class Spec:
         status = response.status_code
         if status in undocumented:
             return
-        name, schema = self.response_schema(method, path, status)
+        _, schema = self.response_schema(method, path, status)
         if schema is None and status not in SIMULATOR_CHOICES and response.content:
             # The spec gives no body (e.g. 404, 401 of the P2P API): any body goes, but it must be JSON.
             assert "json" in response.headers.get("content-type", ""), (method, path, status)
