@@ -161,6 +161,13 @@ class Spec:
             raise AssertionError(f"{method} {path} -> {status} does not match Basware's spec:\n"
                                  + "\n".join(_describe(e) for e in errors[:20]))
 
+    def validate_component(self, name: str, component: str, body: Any) -> None:
+        """Validate `body` against one named schema of one spec file (e.g. the webhook NotificationPayload)."""
+        validator = self.validator(name, {"$ref": f"#/components/schemas/{component}"})
+        errors = list(validator.iter_errors(body))
+        if errors:
+            raise AssertionError(f"not a {component} of {name}:\n" + "\n".join(_describe(e) for e in errors))
+
     def check(self, method: str, path: str, response: Any, undocumented: tuple[int, ...] = ()) -> None:
         """Validate a `requests.Response` (or anything with status_code, headers, content, json())."""
         status = response.status_code

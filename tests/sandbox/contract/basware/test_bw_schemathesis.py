@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,11 @@ IMPLEMENTED = {
 }
 CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance, st_checks.content_type_conformance,
           st_checks.response_headers_conformance, st_checks.response_schema_conformance]
+
+
+@cache
+def _schema(name: str) -> Any:
+    return schemathesis.openapi.from_path(str(SPEC_DIR / name))
 
 
 def _allowed() -> list[dict[str, Any]]:
@@ -125,7 +131,7 @@ def test_schemathesis_finds_nothing_outside_the_allow_list(
     found: list[tuple[str, int, str]] = []
     started = time.monotonic()
     for name, labels in IMPLEMENTED.items():
-        schema = schemathesis.openapi.from_path(str(SPEC_DIR / name))
+        schema = _schema(name)
         operations = [r.ok() for r in schema.get_all_operations()]
         by_label = {f"{op.method.upper()} {op.path}": op for op in operations}
         missing = set(labels) - set(by_label)
@@ -138,3 +144,32 @@ def test_schemathesis_finds_nothing_outside_the_allow_list(
     assert not unexpected, "schemathesis found:\n" + "\n".join(f"{o} -> {s}: {m}" for o, s, m in unexpected)
     assert elapsed < 60, f"the schemathesis run took {elapsed:.0f} s"
     assert {d["url"] for d in sim.webhook_deliveries} <= {receiver_module.url}  # nothing went elsewhere
+
+
+def _old_shapes_app() -> Any:
+    """A stand-in that answers the old simulator's shapes: a bare array, and a document with `taxSum`."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    doc = build_dataset(SeedConfig(invoices=1)).invoice(0)
+    old = {k: v for k, v in doc.items() if k not in ("taxSum1", "taxSum2", "taxPercent1", "taxPercent2")}
+    old["taxSum"] = doc["taxSum1"]
+    return Starlette(routes=[
+        Route("/v1/vendors", lambda request: JSONResponse([])),
+        Route("/v1/accountingDocuments/{invoice_id}",
+              lambda request: JSONResponse({"accountingDocuments": [old]})),
+    ])
+
+
+def test_schemathesis_rejects_a_bare_array_and_tax_sum() -> None:
+    require_spec()
+    schema = _schema("basware-p2p-openapi.json")
+    with serve(_old_shapes_app()) as server:
+        for path, method, params in (("/v1/vendors", "GET", {}),
+                                     ("/v1/accountingDocuments/{invoiceId}", "GET", {"invoiceId": "x"})):
+            case = schema[path][method].Case(path_parameters=params)
+            response = case.call(base_url=server.url, allow_redirects=False, timeout=10)
+            assert response.status_code == 200
+            with pytest.raises((FailureGroup, Failure)):
+                case.validate_response(response, checks=[st_checks.response_schema_conformance])

@@ -65,6 +65,14 @@ def test_invalid_subscription_is_400(api: Api) -> None:
     assert len(response.json()["errorMessages"]) == 3
 
 
+def _check_payloads(api: Api, receiver: Receiver) -> None:
+    """Every delivery, ConnectionTest included, is a NotificationPayload of the push notification spec."""
+    if api.spec is not None:
+        for received in receiver.received:
+            api.spec.validate_component("basware-push-notification-openapi.json", "NotificationPayload",
+                                        received.json)
+
+
 def test_each_document_reaching_waiting_for_transfer_is_notified_signed(api: Api, sim: BaswareSimulator,
                                                                         receiver: Receiver) -> None:
     _subscribe(api, receiver)
@@ -83,6 +91,7 @@ def test_each_document_reaching_waiting_for_transfer_is_notified_signed(api: Api
         assert note.headers[settings.delivery_id_header]
     assert not _verify(api, notes[0], secret="wrong-secret")
     assert len({n.headers[settings.delivery_id_header] for n in notes}) == 3
+    _check_payloads(api, receiver)
 
 
 def test_notifications_are_sent_in_the_background(api: Api, sim: BaswareSimulator,
