@@ -142,7 +142,8 @@ def test_schemathesis_finds_nothing_outside_the_allow_list(
     entries = _allowed()
     unexpected = sorted({f for f in found if not _tolerated(f[0], f[1], entries)})
     assert not unexpected, "schemathesis found:\n" + "\n".join(f"{o} -> {s}: {m}" for o, s, m in unexpected)
-    assert elapsed < 60, f"the schemathesis run took {elapsed:.0f} s"
+    # About 10-20 s on 2 cores; the bound only catches a run that grew out of hand (shared CI machines).
+    assert elapsed < 120, f"the schemathesis run took {elapsed:.0f} s"
     assert {d["url"] for d in sim.webhook_deliveries} <= {receiver_module.url}  # nothing went elsewhere
 
 
