@@ -216,25 +216,30 @@ class FaultMiddleware:
                 pass
 
             await self.app(scope, receive, discard)
-            await _send_status(send, rule, self.system)
+            await _send_status(send, rule, self.system, scope.get("path", ""))
         elif rule.kind == "drop":
             # Headers go out, then the connection is closed with no body: the client sees a broken response.
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
             raise ConnectionAbortedError("sandbox fault: connection dropped")
         else:
-            await _send_status(send, rule, self.system)
+            await _send_status(send, rule, self.system, scope.get("path", ""))
 
 
-async def _send_status(send: Send, rule: FaultRule, system: str) -> None:
+async def _send_status(send: Send, rule: FaultRule, system: str, path: str = "") -> None:
     import json
 
     body: dict[str, Any]
     if system == "ifs":
         body = {"error": {"code": "SANDBOX_FAULT", "message": f"Injected fault: HTTP {rule.status}"}}
+    elif path.startswith(("/v1/subscriptions", "/v1/tasks")):
+        body = {"message": f"Injected fault: HTTP {rule.status}"}  # the push notification API's error body
     else:
-        body = {"requestId": "", "hasErrors": True,
-                "errors": [{"type": "TECHNICAL", "code": str(rule.status), "message": "Injected fault"}]}
+        # Basware's ResponseEntityList (the spec's 500 body). The spec is silent on 429 and 503: the
+        # simulator answers them with the same body and a Retry-After header when the rule has one.
+        body = {"requestId": "", "hasErrors": True, "errors": [
+            {"externalCode": None, "type": "TECHNICAL", "code": "UNEXPECTED_ERROR",
+             "message": f"Injected fault: HTTP {rule.status}"}]}
     payload = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     if rule.retry_after is not None:

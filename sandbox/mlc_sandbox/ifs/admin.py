@@ -21,7 +21,12 @@ def _json(data: Any, status: int = 200) -> Response:
 
 def admin_router(ctx: SimContext) -> APIRouter:
     router = APIRouter(prefix=f"{ADMIN_PREFIX}/ifs", tags=["sandbox"])
+    _settings_and_tokens(router, ctx)
+    _data(router, ctx)
+    return router
 
+
+def _settings_and_tokens(router: APIRouter, ctx: SimContext) -> None:
     @router.get("/settings")
     def get_settings() -> Response:
         return _json(ctx.settings.model_dump(mode="json"))
@@ -51,6 +56,8 @@ def admin_router(ctx: SimContext) -> APIRouter:
     def clear_requests() -> None:
         ctx.log.clear()
 
+
+def _data(router: APIRouter, ctx: SimContext) -> None:
     @router.post("/clock/advance")
     def advance(seconds: float = Body(..., embed=True)) -> Response:
         return _json({"now": ctx.clock.advance(seconds)})
@@ -68,5 +75,3 @@ def admin_router(ctx: SimContext) -> APIRouter:
                changes: dict[str, Any] = Body(default_factory=dict)) -> Response:  # noqa: B008
         """Change (or just touch) an entity as another IFS user: its ETag changes under the client."""
         return _json(control.modify_as_other_user(ctx, entity_set, key, changes))
-
-    return router
