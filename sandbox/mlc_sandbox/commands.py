@@ -24,7 +24,8 @@ def _simulate(args: argparse.Namespace) -> int:
     options = SandboxOptions(seed=args.seed, invoices=args.invoices, suppliers=args.suppliers,
                              faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
                              ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit,
-                             ifs_missing_if_match=args.ifs_missing_if_match)
+                             ifs_missing_if_match=args.ifs_missing_if_match,
+                             allow_external_webhooks=args.allow_external_webhooks)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(options) as sandbox:
@@ -33,6 +34,8 @@ def _simulate(args: argparse.Namespace) -> int:
         print("ml-connector sandbox is running (Ctrl-C to stop)")
         print(f"  seed {options.seed}: {options.invoices} approved invoices, {options.suppliers} suppliers, "
               f"fault profile '{options.faults}'")
+        if options.allow_external_webhooks:
+            print("  webhooks      : delivered to any host (--allow-external-webhooks)")
         print(f"  Basware P2P API : {bw['base_url']}")
         print(f"    token         : POST {bw['token_url']}  (HTTP Basic {bw['client_id']}:{bw['client_secret']})")
         print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/")
@@ -65,6 +68,9 @@ def add_simulate(sub: Subparsers) -> None:
     sim.add_argument("--ifs-missing-if-match", choices=("upsert", "reject"), default="upsert",
                      help="IFS PATCH without If-Match: upsert (IFS 23R2-25R1) or reject with 428 "
                           "ODP_MISSING_PRECONDITION (older releases)")
+    sim.add_argument("--allow-external-webhooks", action="store_true",
+                     help="let the Basware simulator deliver webhooks to non-loopback hosts (default: only "
+                          "127.0.0.0/8, ::1 and localhost)")
     sim.set_defaults(handler=_simulate)
 
 

@@ -228,7 +228,7 @@ class FaultMiddleware:
                 pass
 
             await self.app(scope, receive, discard)
-            await _send_status(send, rule, self.system)
+            await _send_status(send, rule, self.system, scope.get("path", ""))
         elif rule.kind == "drop":
             # Headers go out, then the connection is closed with no body: the client sees a broken response.
             await send({"type": "http.response.start", "status": 200,
@@ -236,21 +236,27 @@ class FaultMiddleware:
             raise ConnectionAbortedError("sandbox fault: connection dropped")
         elif rule.kind in IFS_ERROR_KINDS:
             status, code, text = IFS_ERROR_KINDS[rule.kind]
-            await _send_status(send, rule.model_copy(update={"status": status}), self.system, (code, text))
+            await _send_status(send, rule.model_copy(update={"status": status}), self.system, error=(code, text))
         else:
-            await _send_status(send, rule, self.system)
+            await _send_status(send, rule, self.system, scope.get("path", ""))
 
 
-async def _send_status(send: Send, rule: FaultRule, system: str, error: tuple[str, str] | None = None) -> None:
+async def _send_status(send: Send, rule: FaultRule, system: str, path: str = "",
+                       error: tuple[str, str] | None = None) -> None:
     import json
 
     body: dict[str, Any]
     if system == "ifs":
         code, text = error or ("SANDBOX_FAULT", f"Injected fault: HTTP {rule.status}")
         body = {"error": {"code": code, "message": text}}
+    elif path.startswith(("/v1/subscriptions", "/v1/tasks")):
+        body = {"message": f"Injected fault: HTTP {rule.status}"}  # the push notification API's error body
     else:
-        body = {"requestId": "", "hasErrors": True,
-                "errors": [{"type": "TECHNICAL", "code": str(rule.status), "message": "Injected fault"}]}
+        # Basware's ResponseEntityList (the spec's 500 body). The spec is silent on 429 and 503: the
+        # simulator answers them with the same body and a Retry-After header when the rule has one.
+        body = {"requestId": "", "hasErrors": True, "errors": [
+            {"externalCode": None, "type": "TECHNICAL", "code": "UNEXPECTED_ERROR",
+             "message": f"Injected fault: HTTP {rule.status}"}]}
     payload = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     if rule.retry_after is not None:

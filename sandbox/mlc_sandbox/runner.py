@@ -23,6 +23,8 @@ class SandboxOptions:
     ifs_port: int = 0
     ifs_token_ttl: int = 180
     ifs_page_limit: int = 5000
+    # Off: the Basware simulator delivers webhooks only to loopback addresses.
+    allow_external_webhooks: bool = False
     ifs_missing_if_match: Literal["upsert", "reject"] = "upsert"  # see IfsSettings.missing_if_match
 
 
@@ -48,7 +50,8 @@ class Sandbox:
             seed=opts.seed, invoices=opts.invoices, suppliers=opts.suppliers,
             invalid_share=fault_profile.invalid_share))
         self.injector = FaultInjector(fault_profile.rules, seed=opts.seed)
-        self.basware = BaswareSimulator(self.dataset, self.injector, BaswareSettings())
+        self.basware = BaswareSimulator(self.dataset, self.injector,
+                                        BaswareSettings(allow_external_webhooks=opts.allow_external_webhooks))
         self.ifs = IfsSimulator(self.dataset, self.injector,
                                 IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit,
                                             missing_if_match=opts.ifs_missing_if_match))

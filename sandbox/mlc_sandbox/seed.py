@@ -188,56 +188,45 @@ class Dataset:
 
     def invoice(self, index: int, last_updated: datetime | None = None,
                 invalid_kind: str | None = None) -> dict[str, Any]:
-        """The Basware accounting document number `index`, as the API returns it (status WaitingForTransfer).
+        """The Basware accounting document number `index` in the shape of Basware's OpenAPI
+        AccountingDocumentEntity (status WaitingForTransfer): amounts are JSON numbers, dates `date-time`.
 
-        `invalid_kind` forces one of INVALID_KINDS; by default the seed's `invalid_share` decides.
+        `invalid_kind` forces one of INVALID_KINDS; by default the seed's `invalid_share` decides. Even an
+        invalid document stays valid against Basware's schema: the errors are in the business data.
         """
         rng = random.Random(f"{self.config.seed}:invoice:{index}")
         company = rng.choice(self.companies)
-        vendors = self.basware_vendors
-        supplier = vendors[rng.randrange(len(vendors))]
+        supplier = self.basware_vendors[rng.randrange(len(self.basware_vendors))]
         when = last_updated or self.invoice_last_updated(index)
-        invoice_date = (when - timedelta(days=rng.randint(3, 20))).date()
-        accounts = self.codes(company.ifs_company, "Account")
-        rows = []
-        for row_index in range(1, rng.choice((1, 1, 2, 2, 3, 4, 6)) + 1):
-            net = _money(Decimal(rng.randint(2_000, 2_500_000)) / 100)
-            tax = _money(net * company.tax_percent / 100)
-            rows.append({
-                "rowIndex": row_index,
-                "accountCode": rng.choice(accounts),
-                "costCenterCode": rng.choice(self.codes(company.ifs_company, "CostCenter")),
-                "projectCode": rng.choice(self.codes(company.ifs_company, "Project")) if rng.random() < 0.2 else None,
-                "plant": rng.choice(self.codes(company.ifs_company, "Plant")),
-                "dimCode1": rng.choice(self.codes(company.ifs_company, "Department")),
-                "dimName1": "Department",
-                "taxCode": f"VAT{company.tax_percent.normalize()}",
-                "taxPercent": str(company.tax_percent),
-                "netTotal": str(net),
-                "taxSum": str(tax),
-                "grossTotal": str(net + tax),
-                "orderNumber": f"PO{rng.randint(4_500_000, 4_599_999)}" if rng.random() < 0.6 else None,
-                "comment": None,
-            })
+        invoice_date = (when - timedelta(days=rng.randint(3, 20))).replace(hour=0, minute=0, second=0,
+                                                                            microsecond=0)
+        rows = self._coding_rows(rng, company, index)
         net_sum = sum((Decimal(str(r["netTotal"])) for r in rows), Decimal(0))
         tax_sum = sum((Decimal(str(r["taxSum"])) for r in rows), Decimal(0))
         doc: dict[str, Any] = {
             "invoiceId": self.invoice_id(index),
             "bumid": f"BUM-{self.config.seed}-{index:07d}",
+            "p2pProcessingMode": "Standard",
+            "invoiceNumber": f"INV-{rng.randint(10_000, 99_999)}-{index}",
+            "processingStatus": "WaitingForTransfer",
             "companyCode": company.basware_company_code,
+            "companyName": company.name,
             "supplierCode": supplier.supplier_id,
             "supplierName": supplier.name,
-            "invoiceNumber": f"INV-{rng.randint(10_000, 99_999)}-{index}",
-            "invoiceDate": invoice_date.isoformat(),
-            "dueDate": (invoice_date + timedelta(days=rng.choice((14, 30, 30, 45, 60)))).isoformat(),
             "currencyCode": company.currency,
-            "netSum": str(net_sum),
-            "taxSum": str(tax_sum),
-            "grossSum": str(net_sum + tax_sum),
+            "netSum": float(net_sum),
+            "grossSum": float(net_sum + tax_sum),
+            "taxCode": _tax_code(company),
+            # One VAT rate per seed invoice: the second rate is unused (no percent, zero tax).
+            "taxPercent1": float(company.tax_percent),
+            "taxSum1": float(tax_sum),
+            "taxPercent2": None,
+            "taxSum2": 0.0,
+            "invoiceDate": _date_time(invoice_date),
+            "dueDate": _date_time(invoice_date + timedelta(days=rng.choice((14, 30, 30, 45, 60)))),
+            "paymentBlock": False,
             "paymentTermCode": rng.choice(("NET14", "NET30", "NET45", "NET60")),
-            "processingStatus": "WaitingForTransfer",
-            "p2pProcessingMode": "Standard",
-            "lastUpdated": when.isoformat().replace("+00:00", "Z"),
+            "lastUpdated": _date_time(when),
             "codingRows": rows,
         }
         kind = invalid_kind if invalid_kind is not None else self.invalid_kind(index)
@@ -245,9 +234,42 @@ class Dataset:
             _make_invalid(doc, kind)
         return doc
 
+    def _coding_rows(self, rng: random.Random, company: Company, index: int) -> list[dict[str, Any]]:
+        ifs = company.ifs_company
+        rows = []
+        for row_index in range(1, rng.choice((1, 1, 2, 2, 3, 4, 6)) + 1):
+            net = _money(Decimal(rng.randint(2_000, 2_500_000)) / 100)
+            tax = _money(net * company.tax_percent / 100)
+            rows.append({
+                "externalCode": f"CR-{self.config.seed}-{index:07d}-{row_index}",
+                "rowIndex": row_index,
+                "accountCode": rng.choice(self.codes(ifs, "Account")),
+                "costCenterCode": rng.choice(self.codes(ifs, "CostCenter")),
+                "projectCode": rng.choice(self.codes(ifs, "Project")) if rng.random() < 0.2 else None,
+                "plant": rng.choice(self.codes(ifs, "Plant")),
+                "dimCode1": rng.choice(self.codes(ifs, "Department")),
+                "dimName1": "Department",
+                "taxCode": _tax_code(company),
+                "taxPercent": float(company.tax_percent),
+                "netTotal": float(net),
+                "taxSum": float(tax),
+                "grossTotal": float(net + tax),
+                "orderNumber": f"PO{rng.randint(4_500_000, 4_599_999)}" if rng.random() < 0.6 else None,
+                "lastComment": None,
+            })
+        return rows
+
+
+def _tax_code(company: Company) -> str:
+    return f"VAT{company.tax_percent.normalize()}"
+
+
+def _date_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
 
 def _make_invalid(doc: dict[str, Any], kind: str) -> None:
-    """Turn a valid document into one of the invalid shapes real AP data produces."""
+    """Turn a valid document into one of the invalid shapes real AP data produces (still schema-valid)."""
     if kind == "unknown_company":
         doc["companyCode"] = "XX99"
     elif kind == "unknown_cost_center":
@@ -255,13 +277,14 @@ def _make_invalid(doc: dict[str, Any], kind: str) -> None:
     elif kind == "unknown_account":
         doc["codingRows"][0]["accountCode"] = "9999"
     elif kind == "unbalanced":
-        doc["grossSum"] = str(Decimal(doc["grossSum"]) + Decimal("10.00"))
+        doc["grossSum"] = float(Decimal(str(doc["grossSum"])) + Decimal("10.00"))
     elif kind == "malformed":
-        doc["grossSum"] = "twelve hundred"
-        doc.pop("supplierCode", None)
+        # What the schema lets through but no ERP can book: no supplier, no gross amount, no invoice date.
+        doc["supplierCode"] = ""
+        doc["grossSum"] = None
+        doc["invoiceDate"] = None
     else:
         raise ValueError(f"unknown invalid document kind {kind!r}; known: {', '.join(INVALID_KINDS)}")
-    doc["sandboxInvalidKind"] = kind  # lets tests and the demo check the connector's verdict
 
 
 def build_dataset(config: SeedConfig | None = None) -> Dataset:

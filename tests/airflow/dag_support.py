@@ -186,11 +186,11 @@ class DagEnv:
 
     def valid_ids(self) -> list[str]:
         ds = self.sandbox.dataset
-        return [ds.invoice_id(i) for i in range(INVOICES) if "sandboxInvalidKind" not in ds.invoice(i)]
+        return [ds.invoice_id(i) for i in range(INVOICES) if not ds.invalid_kind(i)]
 
     def invalid_ids(self) -> list[str]:
         ds = self.sandbox.dataset
-        return [ds.invoice_id(i) for i in range(INVOICES) if "sandboxInvalidKind" in ds.invoice(i)]
+        return [ds.invoice_id(i) for i in range(INVOICES) if ds.invalid_kind(i)]
 
     def assert_exactly_once(self) -> None:
         """Every valid invoice is one proposal and Transferred; every invalid one TransferFailed;

@@ -47,7 +47,7 @@ def test_dag_moves_every_invoice_once_and_a_second_run_creates_nothing(wired: Sa
     assert run.state == DagRunState.SUCCESS
     proposals = wired.ifs.proposals()
     assert wired.ifs.duplicate_proposals() == {}
-    invalid = [i for i in range(INVOICES) if "sandboxInvalidKind" in wired.dataset.invoice(i)]
+    invalid = [i for i in range(INVOICES) if wired.dataset.invalid_kind(i)]
     assert invalid, "the seed must mix in invalid documents for this test to mean something"
     assert len(proposals) == INVOICES - len(invalid)
     for index in invalid:

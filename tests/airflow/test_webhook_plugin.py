@@ -141,8 +141,8 @@ def test_subscribe_then_notifications_reach_the_api_server_and_queue_one_run(
                                        extra=json.dumps({"region": "sandbox"})))
             assert main(["subscribe", "--tenant", E2E_TENANT, "--url", url, "--config", str(tenants)]) == 0
             out = capsys.readouterr()
-            [sub] = sim.ctx.subscriptions.all()
-            assert f"subscription {sub['subscriptionId']}" in out.out
+            assert len(sim.ctx.subscriptions.all()) == 1
+            assert "subscription created" in out.out
             assert "new webhook secret stored" in out.out
             assert [d["status"] for d in sim.webhook_deliveries] == [200]  # the ConnectionTest, verified
 
@@ -164,6 +164,7 @@ def test_subscribe_then_notifications_reach_the_api_server_and_queue_one_run(
             assert main(["subscribe", "--tenant", E2E_TENANT, "--url", url, "--config", str(tenants)]) == 0
             again = capsys.readouterr().out
             assert "existing webhook secret used" in again and secret not in again
+            assert "subscription reused" in again and len(sim.ctx.subscriptions.all()) == 1  # still one
     finally:
         sim.close()
         _delete(Connection, conn_id=conn_id)

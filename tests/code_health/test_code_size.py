@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-ROOTS = (REPO / "include" / "ml_connector",)
+ROOTS = (REPO / "include" / "ml_connector", REPO / "sandbox" / "mlc_sandbox")
 MAX_FUNCTION_LINES = 50
 MAX_PUBLIC_METHODS = 15
 

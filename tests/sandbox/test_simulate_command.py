@@ -82,7 +82,7 @@ def test_reference_client_pages_all_invoices(simulate: Running) -> None:
         assert first.status_code == 302, first.text
         page = requests.get(first.headers["Location"], timeout=TIMEOUT)  # no Authorization, as documented
         assert page.status_code == 200, page.text
-        docs = page.json()
+        docs = page.json()["accountingDocuments"]  # Basware's AccountingDocumentResponse
         assert isinstance(docs, list)
         seen.extend(doc["invoiceId"] for doc in docs)
         pages += 1

@@ -3,6 +3,12 @@
 An admin command on the Airflow host, like `connect`: it reads and writes the Basware connection through
 Airflow's metadata DB, where the extras (and so the secret) are Fernet-encrypted. The secret is stored
 before subscribing because Basware's ConnectionTest, verified by the receiver, arrives during the call.
+
+Idempotent: the existing subscriptions are listed first. Ours (same URL, task type and subtype) is
+reused while the stored secret is the one it was made with; after a new secret, or when there are
+duplicates, ours are deleted (Basware deletes by type, subtype and "updated after", so never when that
+would take someone else's too) and created anew. The secret is not compared with the listed one:
+Basware may hand it back masked. Running it twice leaves exactly one subscription.
 """
 
 from __future__ import annotations
@@ -10,10 +16,13 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
+from typing import Any
 from urllib.parse import urlsplit
 
 from ml_connector.airflow.hooks import BaswareHook
+from ml_connector.basware.subscriptions import Subscriptions
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
 from ml_connector.connection_settings import (
     CONN_TYPE_BASWARE,
@@ -25,11 +34,13 @@ from ml_connector.http.errors import MlConnectorError
 from ml_connector.http.redact import register_secret
 
 SECRET_BYTES = 32  # 256-bit HMAC key
+TASK_TYPE, TASK_SUB_TYPE = "AccountingDocuments", "WaitingForTransfer"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Subscribed:
-    subscription_id: str | None
+    action: str  # "created", "reused" or "replaced"
     secret_created: bool
 
 
@@ -84,9 +95,39 @@ def subscribe_tenant(config: ConnectorConfig, tenant: TenantConfig, url: str) ->
                           f"tenant {tenant.tenant_id!r} is configured for {tenant.basware_region!r}")
     try:
         with settings.build_client(config.region_map()) as client:
-            answer = client.subscriptions.create(url, secret)
+            action = ensure_subscription(client.subscriptions, url, secret, new_secret=created)
     except MlConnectorError as exc:  # messages are redacted: the secret is registered above
         raise ConfigError(f"tenant {tenant.tenant_id!r}: Basware refused the subscription: {exc}") from None
-    first = answer[0] if isinstance(answer, list) and answer else answer
-    subscription_id = first.get("subscriptionId") if isinstance(first, dict) else None
-    return Subscribed(subscription_id, created)
+    return Subscribed(action, created)
+
+
+def ensure_subscription(subs: Subscriptions, url: str, secret: str, *, new_secret: bool = False) -> str:
+    """Exactly one subscription of ours for `url` with `secret`: "reused", "replaced" or "created".
+    `new_secret`: the secret was just generated, so an existing subscription has an older one."""
+    same_kind = [s for s in subs.existing(TASK_TYPE, TASK_SUB_TYPE)
+                 if s.get("taskType") == TASK_TYPE and s.get("taskSubType") == TASK_SUB_TYPE]
+    ours = [s for s in same_kind if s.get("notificationWebhookURL") == url]
+    if len(ours) == 1 and not new_secret and ours[0].get("subscriptionType") == "Webhook":
+        return "reused"
+    action = "created"
+    if ours:
+        cutoff = min(_updated(s) or EPOCH for s in ours) - timedelta(seconds=1)
+        others = [s for s in same_kind if s not in ours and (_updated(s) or cutoff) >= cutoff]
+        if others:
+            raise ConfigError(f"cannot replace the subscription for {url}: Basware deletes by type and time "
+                              f"only, which would also delete {len(others)} other {TASK_TYPE}/{TASK_SUB_TYPE} "
+                              "subscription(s) updated since; delete them in Basware first")
+        subs.delete(TASK_TYPE, TASK_SUB_TYPE, cutoff)
+        action = "replaced"
+    subs.create(url, secret, task_type=TASK_TYPE, task_sub_type=TASK_SUB_TYPE)
+    return action
+
+
+def _updated(subscription: dict[str, Any]) -> datetime | None:
+    """A subscription's lastUpdated (UTC), None when Basware does not say (then it may be any time)."""
+    text = str(subscription.get("lastUpdated") or "")
+    try:
+        stamp = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

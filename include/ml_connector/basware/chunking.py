@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 MAX_REQUEST_BYTES = 6_000_000  # Basware's 6 MB, counted in decimal to keep headroom
@@ -17,8 +18,15 @@ class Chunk:
     oversized: bool = False  # a single record larger than the limit: reject it, never send it
 
 
+def _number(value: Any) -> Any:
+    # Basware's amounts are JSON numbers (format double): a Decimal goes out as one, never as a string.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.is_finite() else float(value)
+    return str(value)
+
+
 def encode(record: Any) -> bytes:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=_number).encode("utf-8")
 
 
 def chunk_records(

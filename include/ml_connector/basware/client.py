@@ -2,9 +2,11 @@
 
     client.documents         accounting documents: iter, get, acknowledge, transfer_response
     client.vendors           upsert, patch, iter
-    client.master_data       upsert_accounts, upsert_cost_centers, upsert_list
+    client.master_data       upsert_accounts, upsert_cost_centers, upsert_list, iter_list
     client.request_status    get, iter_errors, acknowledge_errors, wait
-    client.subscriptions     create (webhooks), list_tasks
+    client.subscriptions     create, existing, delete (webhooks), list_tasks, get_task
+
+Shapes follow Basware's published OpenAPI files (tests/unit/basware/test_basware_spec.py checks them).
 """
 
 from __future__ import annotations

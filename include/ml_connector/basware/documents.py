@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 DOCUMENTS_PAGE_MAX = 100
 MESSAGE_MAX = 250
 EXTERNAL_CODE_MAX = 36
+SOURCE_SYSTEM_MAX = 32
+VOUCHER_MAX = 25
+LIST_KEY = "accountingDocuments"  # GET /v1/accountingDocuments and /{invoiceId} both wrap their answer
 
 
 class Documents:
@@ -49,14 +52,15 @@ class Documents:
             params["lastUpdated"] = iso(last_updated)
         if processing_mode:
             params["p2pProcessingMode"] = processing_mode
-        yield from self._t.iter_list("/v1/accountingDocuments", params)
+        yield from self._t.iter_list("/v1/accountingDocuments", params, LIST_KEY)
 
     def get(self, invoice_id: str) -> dict[str, Any] | None:
         """One document, or None when Basware has no such document."""
-        resp = self._t.get(f"/v1/accountingDocuments/{seg(invoice_id)}", {}, {})
+        path = f"/v1/accountingDocuments/{seg(invoice_id)}"
+        resp = self._t.get(path, {}, {})
         if resp.status_code == 404:
             return None
-        found = items(json_body(resp), single=True)
+        found = items(json_body(resp), LIST_KEY, path)
         return found[0] if found else None
 
     def acknowledge(self, invoice_id: str) -> AckResult:
@@ -78,21 +82,29 @@ class Documents:
         message: str = "",
         voucher_number1: str | None = None,
         voucher_number2: str | None = None,
-        payment_block: bool | None = None,
+        payment_block: bool = False,
         source_system: str | None = "IFS Cloud",
         transfer_date: datetime | None = None,
     ) -> str | None:
-        """Report the ERP outcome; returns Basware's request id."""
+        """Report the ERP outcome; returns Basware's request id. `paymentBlock` is required by the spec:
+        it is sent on every response (False unless the ERP blocks the invoice for payment)."""
         if not external_code or len(external_code) > EXTERNAL_CODE_MAX:
             raise ValueError(f"external_code must be 1..{EXTERNAL_CODE_MAX} characters")
+        if source_system is not None and len(source_system) > SOURCE_SYSTEM_MAX:
+            raise ValueError(f"source_system must be at most {SOURCE_SYSTEM_MAX} characters")
+        for name, voucher in (("voucher_number1", voucher_number1), ("voucher_number2", voucher_number2)):
+            if voucher is not None and len(voucher) > VOUCHER_MAX:
+                raise ValueError(f"{name} must be at most {VOUCHER_MAX} characters")
         body: dict[str, Any] = {
             "externalCode": external_code,
             "success": success,
-            "responseMessage": truncate(message, MESSAGE_MAX),
+            "responseMessage": truncate(message.strip(), MESSAGE_MAX) or ("Transferred" if success else
+                                                                          "Transfer failed"),
             "transferDate": iso(transfer_date or datetime.now(UTC)),
+            "paymentBlock": bool(payment_block),
         }
         optional = {"voucherNumber1": voucher_number1, "voucherNumber2": voucher_number2,
-                    "paymentBlock": payment_block, "sourceSystem": source_system}
+                    "sourceSystem": source_system}
         body.update({k: v for k, v in optional.items() if v is not None})
         # Not replay-safe: a resend after an unseen success is refused as "already transferred".
         resp = self._t.api.send(

@@ -64,7 +64,17 @@ class RequestStatus(_Tolerant):
         return [r for r in self.records() if r.status == "Error"]
 
 
+def tax_total(first: Decimal | None, second: Decimal | None) -> Decimal | None:
+    """Basware's two tax figures (either may be absent or null) as one; None when both are."""
+    if first is None and second is None:
+        return None
+    return (first or Decimal(0)) + (second or Decimal(0))
+
+
 class CodingRow(_Tolerant):
+    """A StandardCodingEntity: its tax is `taxSum` + `taxSum2` (at `taxPercent` / `taxPercent2`)."""
+
+    external_code: str | None = Field(None, alias="externalCode")
     row_index: int | None = Field(None, alias="rowIndex")
     account_code: str | None = Field(None, alias="accountCode")
     cost_center_code: str | None = Field(None, alias="costCenterCode")
@@ -72,13 +82,19 @@ class CodingRow(_Tolerant):
     tax_code: str | None = Field(None, alias="taxCode")
     net_total: Decimal | None = Field(None, alias="netTotal")
     tax_sum: Decimal | None = Field(None, alias="taxSum")
+    tax_sum2: Decimal | None = Field(None, alias="taxSum2")
     gross_total: Decimal | None = Field(None, alias="grossTotal")
+
+    @property
+    def tax(self) -> Decimal | None:
+        return tax_total(self.tax_sum, self.tax_sum2)
 
 
 class AccountingDocument(_Tolerant):
     """An approved invoice; other fields (dimCode1..10, plant...) stay available in `model_extra`.
 
-    Amounts are Decimal: pydantic converts a JSON float through its shortest repr, so 0.1 stays 0.1.
+    Amounts are Decimal: the client decodes JSON numbers straight to Decimal (a float from elsewhere
+    goes through its shortest repr, so 0.1 stays 0.1). The header's tax is `taxSum1` + `taxSum2`.
     """
 
     invoice_id: str = Field(alias="invoiceId")
@@ -86,7 +102,14 @@ class AccountingDocument(_Tolerant):
     supplier_code: str | None = Field(None, alias="supplierCode")
     invoice_number: str | None = Field(None, alias="invoiceNumber")
     currency_code: str | None = Field(None, alias="currencyCode")
+    net_sum: Decimal | None = Field(None, alias="netSum")
+    tax_sum1: Decimal | None = Field(None, alias="taxSum1")
+    tax_sum2: Decimal | None = Field(None, alias="taxSum2")
     gross_sum: Decimal | None = Field(None, alias="grossSum")
     processing_status: str | None = Field(None, alias="processingStatus")
     last_updated: str | None = Field(None, alias="lastUpdated")
     coding_rows: list[CodingRow] = Field(default_factory=list, alias="codingRows")
+
+    @property
+    def tax(self) -> Decimal | None:
+        return tax_total(self.tax_sum1, self.tax_sum2)

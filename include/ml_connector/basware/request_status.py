@@ -13,6 +13,8 @@ from ml_connector.http.classify import Action
 
 log = logging.getLogger(__name__)
 
+LIST_KEY = "requestStatus"  # both GETs wrap their answer: {"requestStatus": [...]}
+
 
 class RequestStatuses:
     def __init__(self, transport: BaswareTransport) -> None:
@@ -20,10 +22,11 @@ class RequestStatuses:
 
     def get(self, request_id: str) -> RequestStatus | None:
         """The fate of one POST; None while Basware does not know the request yet (404)."""
-        resp = self._t.api.send("GET", f"/v1/requestStatus/{seg(request_id)}", overrides=EMPTY)
+        path = f"/v1/requestStatus/{seg(request_id)}"
+        resp = self._t.api.send("GET", path, overrides=EMPTY)
         if resp.status_code == 404:
             return None
-        entries = items(json_body(resp), single=True)
+        entries = items(json_body(resp), LIST_KEY, path)
         return RequestStatus.model_validate(entries[0]) if entries else None
 
     def iter_errors(
@@ -33,7 +36,7 @@ class RequestStatuses:
         params: dict[str, Any] = {"status": status, "pageSize": page_size}
         if entity_type:
             params["entityType"] = entity_type
-        for item in self._t.iter_list("/v1/requestStatus", params):
+        for item in self._t.iter_list("/v1/requestStatus", params, LIST_KEY):
             yield RequestStatus.model_validate(item)
 
     def acknowledge_errors(self, request_ids: Sequence[str]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -22,8 +24,6 @@ from ml_connector.http.urls import resolve
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
-# Keys under which a list answer may wrap its records (tolerant reading).
-_LIST_KEYS = ("accountingDocuments", "vendors", "requestStatus", "tasks", "items", "value", "data")
 EMPTY: Overrides = {404: Action.IGNORE}  # Basware: 404 on a read means "no records"
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
@@ -48,21 +48,23 @@ class BaswareTransport:
         resp.history = hops  # the continuation token may ride on the redirect
         return resp
 
-    def iter_list(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every record of a list, following the continuation header (one page in memory)."""
+    def iter_list(self, path: str, params: dict[str, Any], key: str) -> Iterator[dict[str, Any]]:
+        """Every record of a list wrapped under `key`, following the continuation header (one page in
+        memory)."""
 
         def fetch(req: PageRequest) -> tuple[requests.Response, Any]:
             resp = self.get(req.url, req.params, req.headers)
             return resp, (None if resp.status_code == 404 else json_body(resp))
 
         for _resp, payload in paginate(fetch, ContinuationHeaderPager(), PageRequest(path, params)):
-            yield from items(payload)
+            yield from items(payload, key, path)
 
     def post_chunked(self, path: str, records: Iterable[Mapping[str, Any]], per_call: int) -> UpsertResult:
         """POST records in chunks under Basware's count and size limits; a record too big alone is
         rejected without being sent."""
         result = UpsertResult()
-        for chunk in chunk_records(records, max_count=per_call, max_bytes=self.max_request_bytes):
+        for chunk in chunk_records(_with_code(records, result), max_count=per_call,
+                                   max_bytes=self.max_request_bytes):
             if chunk.oversized:
                 code = str(chunk.records[0].get("externalCode") or "") or None
                 result.rejected.append(RecordError(
@@ -76,6 +78,15 @@ class BaswareTransport:
                 result.request_ids.append(rid)
             log.info("Posted %d record(s) to %s request_id=%s", len(chunk.records), path, rid)
         return result
+
+
+def _with_code(records: Iterable[Mapping[str, Any]], result: UpsertResult) -> Iterator[Mapping[str, Any]]:
+    """Records with the `externalCode` every master-data entity requires; the others are rejected unsent."""
+    for record in records:
+        if str(record.get("externalCode") or "").strip():
+            yield record
+        else:
+            result.rejected.append(RecordError("record without the required externalCode"))
 
 
 def truncate(text: str, limit: int) -> str:
@@ -96,26 +107,24 @@ def iso(value: datetime | str) -> str:
 
 
 def json_body(resp: requests.Response) -> Any:
+    """The one place Basware JSON is decoded: numbers with a fraction become exact Decimals, never floats."""
     try:
-        return resp.json()
-    except ValueError:
+        return json.loads(resp.content, parse_float=Decimal)  # bytes: JSON's own UTF-8/16/32 detection
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ProtocolError.from_response(resp, "expected a JSON body") from None
 
 
-def items(payload: Any, *, single: bool = False) -> list[dict[str, Any]]:
-    """Records from an answer, whether a bare list or wrapped in an object (or one record if `single`)."""
+def items(payload: Any, key: str, endpoint: str) -> list[dict[str, Any]]:
+    """The records of a list answer, `{key: [...]}` as the spec wraps them for this endpoint (no answer:
+    none); anything else is a ProtocolError naming the endpoint."""
     if payload is None:
         return []
-    if isinstance(payload, list):
-        return [p for p in payload if isinstance(p, dict)]
-    if isinstance(payload, dict):
-        for key in _LIST_KEYS:
-            value = payload.get(key)
-            if isinstance(value, list):
-                return [p for p in value if isinstance(p, dict)]
-        if single:
-            return [payload]
-    raise ProtocolError(f"unexpected JSON {type(payload).__name__} in a list answer")
+    value = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(value, list):
+        got = f"an object without a {key!r} list" if isinstance(payload, dict) else \
+            f"a bare JSON {type(payload).__name__}"
+        raise ProtocolError(f"{endpoint}: expected {{{key!r}: [...]}}, got {got}", path=endpoint)
+    return [p for p in value if isinstance(p, dict)]
 
 
 def request_id(resp: requests.Response) -> str | None:

@@ -10,8 +10,9 @@ from ml_connector.basware.chunking import encode
 from ml_connector.basware.models import UpsertResult
 from ml_connector.basware.transport import JSON, BaswareTransport, iso, request_id, seg
 
-LIST_PAGE_MAX = 500
+LIST_PAGE_MAX = 500  # Basware's default is 100; we ask for full pages
 VENDORS_PER_CALL = 200
+LIST_KEY = "vendorEntities"  # GET /v1/vendors: {"vendorEntities": [...]}
 
 
 class Vendors:
@@ -22,6 +23,8 @@ class Vendors:
         return self._t.post_chunked("/v1/vendors", vendors, VENDORS_PER_CALL)
 
     def patch(self, external_code: str, changes: Mapping[str, Any]) -> str | None:
+        """PATCH one vendor; the spec's body is a whole VendorEntity (externalCode, vendorCode, name,
+        companies), so send the full record, not a diff."""
         resp = self._t.api.send(
             "PATCH", f"/v1/vendors/{seg(external_code)}", data=encode(dict(changes)),
             headers=JSON, record_id=external_code,
@@ -29,11 +32,15 @@ class Vendors:
         return request_id(resp)
 
     def iter(
-        self, page_size: int = 500, last_updated: datetime | str | None = None
+        self, page_size: int = LIST_PAGE_MAX, last_updated: datetime | str | None = None,
+        company_code: str | None = None,
     ) -> Iterator[dict[str, Any]]:
+        """Vendors, all or those of one Basware company (`companyCode`), page by page."""
         if not 1 <= page_size <= LIST_PAGE_MAX:
             raise ValueError(f"page_size must be 1..{LIST_PAGE_MAX}")
         params: dict[str, Any] = {"pageSize": page_size}
+        if company_code:
+            params["companyCode"] = company_code
         if last_updated:
             params["lastUpdated"] = iso(last_updated)
-        yield from self._t.iter_list("/v1/vendors", params)
+        yield from self._t.iter_list("/v1/vendors", params, LIST_KEY)

@@ -54,7 +54,7 @@ def _subscribe(args: argparse.Namespace) -> int:
     tenant = config.tenant(args.tenant)
     done = subscribe_tenant(config, tenant, args.url)  # the secret is never printed
     secret_note = "new webhook secret stored" if done.secret_created else "existing webhook secret used"
-    print(f"subscribed tenant {tenant.tenant_id}: subscription {done.subscription_id} "
+    print(f"subscribed tenant {tenant.tenant_id}: subscription {done.action} "
           f"({secret_note} in connection {tenant.basware_conn_id})")
     return 0
 

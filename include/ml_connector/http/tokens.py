@@ -227,13 +227,12 @@ class BaswareTokenSource(_FormTokenSource):
         kwargs.setdefault("request_id_header", "X-BW-REQUEST-ID")  # Basware wants one on every call
         super().__init__(client_id, client_secret, **kwargs)
         self.url = join(base_url, "/v1/tokens")
-        self.scope = scopes if isinstance(scopes, str) else " ".join(scopes)
+        self.scope = (scopes if isinstance(scopes, str) else " ".join(scopes)).strip()
+        if not self.scope:
+            raise ValueError("Basware's token request requires a scope (e.g. 'accountingDocuments.read')")
 
     def _form(self) -> dict[str, str]:
-        form = {"grant_type": "client_credentials"}
-        if self.scope:
-            form["scope"] = self.scope
-        return form
+        return {"grant_type": "client_credentials", "scope": self.scope}
 
     def _auth(self) -> tuple[str, str] | None:
         return (self.client_id, self.client_secret.get_secret_value())

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ml_connector.state import ExtractedInvoice, Status, document_fingerprint
@@ -163,6 +164,15 @@ def _zeroed(counts: Counter[str]) -> dict[str, int]:
     return {k: counts.get(k, 0) for k in keys}
 
 
+def _header_tax(doc: Mapping[str, Any]) -> Decimal | None:
+    """taxSum1 + taxSum2, an absent one counting 0 (as in the mapping); None when one is not a storable
+    amount."""
+    amounts = [ledger_amount(p) for p in (doc.get("taxSum1"), doc.get("taxSum2")) if p is not None]
+    if any(a is None for a in amounts):
+        return None
+    return sum((a for a in amounts if a is not None), Decimal(0))
+
+
 def ledger_row(doc: Mapping[str, Any]) -> ExtractedInvoice:
     currency = doc.get("currencyCode")
     company = doc.get("companyCode")
@@ -173,6 +183,6 @@ def ledger_row(doc: Mapping[str, Any]) -> ExtractedInvoice:
         company_code=str(company)[:50] if company else None,
         currency=currency if isinstance(currency, str) and len(currency) == 3 else None,
         net_amount=ledger_amount(doc.get("netSum")),
-        tax_amount=ledger_amount(doc.get("taxSum")),
+        tax_amount=_header_tax(doc),
         gross_amount=ledger_amount(doc.get("grossSum")),
     )

@@ -114,8 +114,8 @@ class SupplierReconciler:
     def _link_company(self, supplier_id: str, vendor: Mapping[str, Any], company: str) -> None:
         # Supplier invoice info per company (pay terms, currency); IFS wants it before invoices post.
         cfg = self._ifs.entities.supplier_companies
-        body = {"SupplierId": supplier_id, "Company": company, "PayTermId": _default(vendor, "paymentTerms",
-                "paymentTermCode"), "Currency": _default(vendor, "paymentMeans", "currencyCode")}
+        body = {"SupplierId": supplier_id, "Company": company, "PayTermId": _payment_term(vendor),
+                "Currency": _default(vendor, "paymentMeans", "currencyCode")}
         try:
             self._ifs.writes.create(cfg.projection, cfg.entity_set, {k: v for k, v in body.items() if v})
         except NotFoundError:  # the invoice fails for now, as any 404 does
@@ -125,10 +125,11 @@ class SupplierReconciler:
 
 
 def supplier_body(supplier_id: str, vendor: Mapping[str, Any]) -> dict[str, Any]:
-    """IFS SupplierInfoGeneral fields from a Basware vendor record (tolerant of missing parts)."""
+    """IFS SupplierInfoGeneral fields from a Basware VendorEntity (tolerant of missing parts)."""
     name = str(vendor.get("name") or supplier_id).strip()[:NAME_MAX]
     addresses = [a for a in vendor.get("addresses") or () if isinstance(a, Mapping)]
-    country = str(addresses[0].get("countryCode") or "").upper() if addresses else ""
+    address = next((a for a in addresses if a.get("default")), addresses[0] if addresses else None)
+    country = str(address.get("countryId") or "").upper() if address else ""
     identifiers = [i for i in vendor.get("identifiers") or () if isinstance(i, Mapping) and i.get("id")]
     vat = next((i for i in identifiers if str(i.get("schemeId", "")).upper() == "VAT"),
                identifiers[0] if identifiers else None)
@@ -139,6 +140,14 @@ def supplier_body(supplier_id: str, vendor: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _default(vendor: Mapping[str, Any], list_name: str, field: str) -> str | None:
+    """`field` of the list entry flagged `default`, else of the first entry that has it."""
     items = [i for i in vendor.get(list_name) or () if isinstance(i, Mapping) and i.get(field)]
-    chosen = next((i for i in items if i.get("isDefault")), items[0] if items else None)
+    chosen = next((i for i in items if i.get("default")), items[0] if items else None)
     return str(chosen[field]) if chosen else None
+
+
+def _payment_term(vendor: Mapping[str, Any]) -> str | None:
+    """A vendor has one `paymentTerms` object (VendorPaymentTermEntity), not a list."""
+    terms = vendor.get("paymentTerms")
+    code = terms.get("paymentTermCode") if isinstance(terms, Mapping) else None
+    return str(code) if code else None

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ml_connector.basware.models import AccountingDocument, CodingRow
+from ml_connector.basware.models import AccountingDocument, CodingRow, tax_total
 from ml_connector.config import TenantConfig
 from ml_connector.sync.catalog import Catalog, normalise
 from ml_connector.sync.errors import Reason
@@ -24,8 +24,9 @@ CODE_PARTS = "BCDEFGHIJ"
 HEADER_FIELDS = ("SupplierId", "InvoiceNo", "InvoiceDate", "DueDate", "Currency", "NetAmount", "VatAmount",
                  "GrossAmount", "PayTermId", "ExternalRef")
 ROW_FIELDS = ("Account", *(f"Code{p}" for p in CODE_PARTS), "CurrAmount", "VatCode", "CurrVatAmount", "Text")
-REQUIRED = ("companyCode", "supplierCode", "invoiceNumber", "invoiceDate", "currencyCode", "netSum", "taxSum",
-            "grossSum")
+# Tax is taxSum1 + taxSum2, either of which may be absent: it is checked against grossSum - netSum instead.
+REQUIRED = ("companyCode", "supplierCode", "invoiceNumber", "invoiceDate", "currencyCode", "netSum", "grossSum")
+AMOUNTS = ("netSum", "taxSum1", "taxSum2", "grossSum")
 # The most fundamental problem names the quarantine reason.
 _ORDER = (Reason.MALFORMED, Reason.UNKNOWN_COMPANY, Reason.UNKNOWN_ACCOUNT, Reason.INVALID_DIMENSION,
           Reason.UNBALANCED)
@@ -79,7 +80,7 @@ def map_document(doc: Mapping[str, Any], tenant: TenantConfig, catalog: Catalog)
     problems: list[Problem] = []
     parsed = _parse(doc, problems)
     company = _company(doc.get("companyCode"), tenant, catalog, problems)
-    amounts = {f: _amount(doc, f, problems) for f in ("netSum", "taxSum", "grossSum")}
+    amounts = {f: _amount(doc, f, problems) for f in AMOUNTS}
     on = _date(doc, "invoiceDate", problems)
     due = _date(doc, "dueDate", problems) if doc.get("dueDate") else None
     if parsed is None or company is None or on is None or problems:
@@ -87,9 +88,11 @@ def map_document(doc: Mapping[str, Any], tenant: TenantConfig, catalog: Catalog)
     raw_rows = [r if isinstance(r, Mapping) else {} for r in doc.get("codingRows") or ()]
     rows = [_row(raw, typed, i, company, on, tenant, catalog, problems)
             for i, (raw, typed) in enumerate(zip(raw_rows, parsed.coding_rows, strict=True))]
-    net, tax, gross = amounts["netSum"], amounts["taxSum"], amounts["grossSum"]
-    assert net is not None and tax is not None and gross is not None  # else `problems` was not empty
-    _check_totals(parsed.coding_rows, net, tax, gross, problems)
+    net, gross = amounts["netSum"], amounts["grossSum"]
+    assert net is not None and gross is not None  # else `problems` was not empty
+    tax = tax_total(amounts["taxSum1"], amounts["taxSum2"]) or ZERO
+    _check_header_tax(amounts, net, gross, problems)
+    _check_totals(parsed.coding_rows, net, tax, problems)
     if problems:
         return _reject(doc, problems)
     supplier_id = str(doc["supplierCode"]).strip()
@@ -198,30 +201,40 @@ def _row(raw: Mapping[str, Any], typed: CodingRow, index: int, company: str, on:
         **{f"Code{p}": codes.get(f"Code{p}") for p in CODE_PARTS},
         "CurrAmount": typed.net_total,
         "VatCode": typed.tax_code or None,
-        "CurrVatAmount": typed.tax_sum if typed.tax_sum is not None else ZERO,
+        "CurrVatAmount": typed.tax if typed.tax is not None else ZERO,
         "Text": _text(raw, typed, index),
     }
 
 
-def _check_totals(rows: list[CodingRow], net: Decimal, tax: Decimal, gross: Decimal,
-                  problems: list[Problem]) -> None:
+def _check_header_tax(amounts: Mapping[str, Decimal | None], net: Decimal, gross: Decimal,
+                      problems: list[Problem]) -> None:
+    """taxSum1 + taxSum2 (absent counts as 0) must be exactly grossSum - netSum."""
+    tax1, tax2 = amounts["taxSum1"], amounts["taxSum2"]
+    tax = tax_total(tax1, tax2) or ZERO
+    if tax != gross - net:
+        problems.append(Problem(Reason.UNBALANCED, f"taxSum1 {_figure(tax1)} + taxSum2 {_figure(tax2)} = {tax}, "
+                                f"but grossSum {gross} - netSum {net} = {gross - net}", "taxSum1"))
+
+
+def _check_totals(rows: list[CodingRow], net: Decimal, tax: Decimal, problems: list[Problem]) -> None:
     row_net = sum((r.net_total or ZERO for r in rows), ZERO)
-    row_tax = sum((r.tax_sum or ZERO for r in rows), ZERO)
+    row_tax = sum((r.tax or ZERO for r in rows), ZERO)
     if row_net != net:
         problems.append(Problem(Reason.UNBALANCED, f"coding rows carry net {row_net}, "
                                 f"the invoice netSum is {net}", "netSum"))
     if row_tax != tax:
-        problems.append(Problem(Reason.UNBALANCED, f"coding rows carry tax {row_tax}, "
-                                f"the invoice taxSum is {tax}", "taxSum"))
-    if net + tax != gross:
-        problems.append(Problem(Reason.UNBALANCED, f"netSum {net} + taxSum {tax} = {net + tax}, "
-                                f"but grossSum is {gross}", "grossSum"))
+        problems.append(Problem(Reason.UNBALANCED, f"coding rows carry tax {row_tax} (taxSum + taxSum2), "
+                                f"the invoice taxSum1 + taxSum2 is {tax}", "codingRows.tax"))
     for i, r in enumerate(rows):
         if r.gross_total is not None and r.net_total is not None and \
-                r.net_total + (r.tax_sum or ZERO) != r.gross_total:
+                r.net_total + (r.tax or ZERO) != r.gross_total:
             problems.append(Problem(Reason.UNBALANCED, f"coding row {_row_no(r, i)}: netTotal "
-                                    f"{r.net_total} + taxSum {r.tax_sum or ZERO} is not grossTotal {r.gross_total}",
-                                    f"codingRows.{i}.grossTotal"))
+                                    f"{r.net_total} + taxSum {_figure(r.tax_sum)} + taxSum2 {_figure(r.tax_sum2)} "
+                                    f"is not grossTotal {r.gross_total}", f"codingRows.{i}.grossTotal"))
+
+
+def _figure(amount: Decimal | None) -> str:
+    return "(absent)" if amount is None else str(amount)
 
 
 def _row_no(row: CodingRow, index: int) -> int:
@@ -233,8 +246,8 @@ def _text(raw: Mapping[str, Any], typed: CodingRow, index: int) -> str:
     parts = [f"Basware row {_row_no(typed, index)}"]
     if raw.get("orderNumber"):
         parts.append(f"PO {raw['orderNumber']}")
-    if raw.get("comment"):
-        parts.append(str(raw["comment"]))
+    if raw.get("lastComment"):  # StandardCodingEntity's comment field
+        parts.append(str(raw["lastComment"]))
     text = " - ".join(parts)
     return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 3] + "..."
 

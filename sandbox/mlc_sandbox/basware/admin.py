@@ -31,9 +31,19 @@ class DocumentsIn(BaseModel):
     documents: list[dict[str, Any]]
 
 
+# Only the command line (--allow-external-webhooks) may let webhooks leave the machine.
+FIXED_AT_START = frozenset({"allow_external_webhooks"})
+
+
 def admin_router(ctx: SimContext) -> APIRouter:
     router = APIRouter(prefix=f"{ADMIN_PREFIX}/basware", tags=["sandbox"])
+    _log_and_settings(router, ctx)
+    _documents(router, ctx)
+    _records(router, ctx)
+    return router
 
+
+def _log_and_settings(router: APIRouter, ctx: SimContext) -> None:
     @router.get("/requests")
     def request_log() -> JSONResponse:
         return JSONResponse(ctx.log.entries())
@@ -56,6 +66,8 @@ def admin_router(ctx: SimContext) -> APIRouter:
         unknown = set(changes) - set(BaswareSettings.model_fields)
         if unknown:
             raise bad_parameter(f"unknown settings: {', '.join(sorted(unknown))}")
+        if FIXED_AT_START & set(changes):
+            raise bad_parameter("allow_external_webhooks is set only when the sandbox starts")
         try:
             for name, value in changes.items():
                 setattr(ctx.settings, name, value)
@@ -63,6 +75,8 @@ def admin_router(ctx: SimContext) -> APIRouter:
             raise bad_parameter(str(exc)) from None
         return JSONResponse(ctx.settings.model_dump(exclude={"client_secret"}))
 
+
+def _documents(router: APIRouter, ctx: SimContext) -> None:
     @router.post("/documents", status_code=201)
     def add_documents(body: Annotated[GenerateDocuments | DocumentsIn | list[dict[str, Any]], Body()],
                       ) -> JSONResponse:
@@ -85,22 +99,24 @@ def admin_router(ctx: SimContext) -> APIRouter:
         ctx.documents.set_status(invoice_id, body.processingStatus)
         return JSONResponse(ctx.documents.state(invoice_id))
 
+
+def _records(router: APIRouter, ctx: SimContext) -> None:
     @router.get("/vendors/{external_code}")
     def vendor(external_code: str) -> JSONResponse:
         record = ctx.vendors.get(external_code, api_only=False)
         if record is None:
             raise not_found(f"Vendor {external_code} not found")
-        return JSONResponse({**record.view(), "apiManaged": record.api_managed})
+        return JSONResponse(record.admin_view())
 
     @router.post("/vendors/{external_code}/manual-edit")
     def manual_edit(external_code: str, changes: Annotated[dict[str, Any], Body()]) -> JSONResponse:
         """An edit in the Basware UI: lastModifiedBy becomes "UI"; an unknown code makes a UI-only vendor."""
         record = ctx.vendors.manual_edit(external_code, changes)
-        return JSONResponse({**record.view(), "apiManaged": record.api_managed})
+        return JSONResponse(record.admin_view())
 
     @router.get("/masterdata/{entity}/{code}")
     def masterdata(entity: str, code: str) -> JSONResponse:
-        """entity: Account, CostCenter or a list key such as ACC_LIST_1."""
+        """entity: Account, CostCenter or a list key such as ACC_LIST_1; code: the record's externalCode."""
         record = ctx.masterdata.get(entity, code)
         if record is None:
             raise not_found(f"{entity} {code} not found")
@@ -120,5 +136,3 @@ def admin_router(ctx: SimContext) -> APIRouter:
         if wait > 0 and not ctx.webhooks.wait_idle(wait):
             raise ApiError(504, "UNEXPECTED_ERROR", "webhook deliveries still pending", type_="TECHNICAL")
         return JSONResponse(ctx.webhooks.deliveries())
-
-    return router

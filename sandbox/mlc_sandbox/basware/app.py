@@ -97,7 +97,7 @@ class BaswareSimulator:
 
     def vendor(self, external_code: str) -> dict[str, Any] | None:
         record = self.ctx.vendors.get(external_code, api_only=False)
-        return None if record is None else {**record.view(), "apiManaged": record.api_managed}
+        return None if record is None else record.admin_view()
 
     def masterdata(self, entity: str, code: str) -> dict[str, Any] | None:
         return self.ctx.masterdata.get(entity, code)

@@ -100,8 +100,10 @@ class BearerAuth:
     def check(self, request: Request, scopes: tuple[str, ...]) -> Grant:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        if scheme.lower() == "basic":
+            return self._basic(header)
         if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("Missing bearer token")
+            raise _unauthorized("Missing bearer token or basic credentials")
         grant = self.tokens.grant_for(token.strip())
         if grant is None:
             raise _unauthorized("Invalid access token")
@@ -118,6 +120,16 @@ class BearerAuth:
                            type_="SECURITY",
                            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'})
         return grant
+
+    def _basic(self, header: str) -> Grant:
+        """The spec's other security scheme: HTTP Basic with the API credentials; every scope, no expiry."""
+        settings = self.tokens.settings
+        client_id, client_secret = _basic_credentials(header)
+        if not (client_id and hmac.compare_digest(client_id, settings.client_id)
+                and hmac.compare_digest(client_secret, settings.client_secret)):
+            raise ApiError(401, "CREDENTIAL_VALIDATION_ERROR", "Invalid basic credentials", type_="SECURITY",
+                           headers={"WWW-Authenticate": 'Basic realm="basware"'})
+        return Grant("basic", frozenset(settings.allowed_scopes), float("inf"))
 
     def require(self, *scopes: str) -> Callable[[Request], Grant]:
         """Any one of `scopes` is enough (see settings: some endpoints accept a read or a write scope)."""
@@ -145,13 +157,17 @@ def tokens_router(store: TokenStore) -> APIRouter:
             return _oauth_error(401, "invalid_client", "Client authentication failed",
                                 {"WWW-Authenticate": 'Basic realm="basware"'})
         form = await request.form()
+        missing = [name for name in ("grant_type", "scope") if not form.get(name)]
+        if missing:  # the spec's 422 HTTPValidationError: both form fields are required
+            return JSONResponse({"detail": [{"loc": ["body", name], "msg": "Field required", "type": "missing"}
+                                            for name in missing]}, 422)
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
         requested = str(form.get("scope") or "").split()
         unknown = [s for s in requested if s not in settings.allowed_scopes]
         if unknown:
             return _oauth_error(400, "invalid_scope", f"Unknown scope(s): {' '.join(unknown)}")
-        scopes = requested or list(settings.allowed_scopes)
+        scopes = requested
         return JSONResponse({"access_token": store.issue(scopes), "token_type": "Bearer",
                              "expires_in": settings.token_ttl, "scope": " ".join(scopes)},
                             headers={"Cache-Control": "no-store"})

@@ -7,6 +7,7 @@ from a position, so paging stays correct while documents change status (and move
 from __future__ import annotations
 
 import copy
+import heapq
 import threading
 import uuid
 from bisect import bisect_left, bisect_right, insort
@@ -18,6 +19,16 @@ from typing import Any
 from mlc_sandbox.basware.clock import Clock, from_us, iso, to_us
 from mlc_sandbox.basware.errors import ApiError, not_found
 from mlc_sandbox.basware.settings import BaswareSettings
+from mlc_sandbox.basware.tasks import (
+    TASK_COMPLETED,
+    TASK_FAILED,
+    TASK_NEW,
+    ClosedTasks,
+    TaskFilter,
+    TaskKey,
+    make_task,
+)
+from mlc_sandbox.basware.tasks import task_id as task_id_of
 from mlc_sandbox.seed import Dataset
 
 WAITING = "WaitingForTransfer"
@@ -34,7 +45,6 @@ STATUSES = (
     "EnrichmentTransferFailed", "InDocumentFilter", "DocumentFilterReleased",
 )
 MODES = ("Standard", "InvoiceEnrichment")
-TASK_NAMESPACE = uuid.UUID("5f0c8f52-3d0e-4b8e-9a53-6c1f2f0b7a11")
 
 Key = tuple[int, str]  # (lastUpdated in microseconds, invoiceId)
 
@@ -65,6 +75,7 @@ class DocumentStore:
         self._entered: dict[str, tuple[int, int]] = {}  # (times entered WaitingForTransfer, when), if changed
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._response_owner: dict[str, str] = {}  # transfer response externalCode -> invoiceId
+        self.closed_tasks = ClosedTasks()
         self._next_index = dataset.config.invoices
         for index in range(dataset.config.invoices):
             invoice_id = dataset.invoice_id(index)
@@ -99,6 +110,8 @@ class DocumentStore:
                 for name in ("voucherNumber1", "voucherNumber2", "paymentBlock"):
                     if success.get(name) is not None:
                         doc[name] = success[name]
+            if self._responses.get(invoice_id):
+                doc["transferResponses"] = copy.deepcopy(self._responses[invoice_id])
             mode = str(doc.get("p2pProcessingMode") or "Standard")
             self._meta.setdefault(invoice_id, (str(doc.get("companyCode")), mode))
             return doc
@@ -145,27 +158,50 @@ class DocumentStore:
                 last = key
             return docs, None
 
-    def task(self, invoice_id: str) -> dict[str, Any]:
-        times, since = self._entered.get(invoice_id, (1, self._updated[invoice_id]))
-        expires = since + int(self.settings.task_ttl * 1_000_000)
-        return {"taskId": str(uuid.uuid5(TASK_NAMESPACE, f"{invoice_id}:{times}")), "taskStatus": "Open",
-                "taskType": "AccountingDocuments", "taskSubType": WAITING, "documentId": invoice_id,
-                "created": iso(since), "expirationTime": iso(expires)}
+    # -- tasks (push notifications' AccountingDocuments / WaitingForTransfer) -------------------
+    def _entry(self, invoice_id: str) -> tuple[int, int] | None:
+        """(how often the document entered WaitingForTransfer, when it last did), None if it never did."""
+        entered = self._entered.get(invoice_id)
+        if entered is None and invoice_id not in self._bodies and invoice_id in self._status:
+            return 1, self._updated[invoice_id]  # a seed document, unchanged: waiting since it was generated
+        return entered
 
-    def open_tasks(self, after: Key | None, size: int) -> tuple[list[dict[str, Any]], Key | None]:
+    def task(self, invoice_id: str) -> dict[str, Any] | None:
+        """The document's current task: New while it waits or is in transfer, then Completed or Failed."""
+        entry = self._entry(invoice_id)
+        if entry is None:
+            return None
+        status = self._status[invoice_id]
+        task_status = TASK_NEW if status in (WAITING, IN_PROGRESS) else TASK_FAILED if status == FAILED \
+            else TASK_COMPLETED
+        return make_task(invoice_id, entry, task_status, self._updated[invoice_id], self.settings.task_ttl)
+
+    def tasks(self, flt: TaskFilter, after: TaskKey | None, size: int) -> tuple[list[dict[str, Any]], TaskKey | None]:
+        """One page of tasks (current and closed ones) in lastUpdated order, and the key to continue after."""
         with self._lock:
             start = bisect_right(self._order, tuple(after)) if after is not None else 0
-            tasks: list[dict[str, Any]] = []
-            last: Key | None = None
-            for i in range(start, len(self._order)):
-                key = self._order[i]
-                if self._status[key[1]] != WAITING:
+            current = ((self._order[i], self.task(self._order[i][1])) for i in range(start, len(self._order)))
+            closed = self.closed_tasks.since(after)  # keys of both kinds compare as tuples
+            found: list[dict[str, Any]] = []
+            last: TaskKey | None = None
+            for key, task in heapq.merge(current, closed, key=lambda pair: pair[0]):
+                if task is None or not flt.matches(task, key):
                     continue
-                if len(tasks) >= size:
-                    return tasks, last
-                tasks.append(self.task(key[1]))
+                if len(found) >= size:
+                    return found, last
+                found.append(task)
                 last = key
-            return tasks, None
+            return found, None
+
+    def find_task(self, tid: str) -> dict[str, Any] | None:
+        with self._lock:
+            closed = self.closed_tasks.get(tid)
+            if closed is not None:
+                return closed
+            invoice_id = self.closed_tasks.owner(tid) or next(
+                (i for i in self._index if i not in self._entered and task_id_of(i, 1) == tid), None)
+            task = self.task(invoice_id) if invoice_id else None
+            return task if task is not None and task["taskId"] == tid else None
 
     def state(self, invoice_id: str) -> dict[str, Any]:
         with self._lock:
@@ -174,12 +210,23 @@ class DocumentStore:
             return {"invoiceId": invoice_id, "processingStatus": self._status[invoice_id],
                     "lastUpdated": iso(self._updated[invoice_id]),
                     "transferResponses": copy.deepcopy(self._responses.get(invoice_id, [])),
-                    "task": self.task(invoice_id) if self._status[invoice_id] == WAITING else None,
+                    "task": self.task(invoice_id), "invalidKind": self._invalid_kind(invoice_id),
                     "document": self.render(invoice_id)}
+
+    def _invalid_kind(self, invoice_id: str) -> str | None:
+        """What the seed broke in this document on purpose (kept out of the document: the schema has no
+        field for it); None for valid and for admin-posted documents."""
+        if invoice_id in self._bodies or invoice_id not in self._index:
+            return None
+        forced = self._generated.get(invoice_id, (None, None))[1]
+        return forced or (None if invoice_id in self._generated else self.dataset.invalid_kind(self._index[invoice_id]))
 
     # -- changing --------------------------------------------------------------------------------
     def _set_status(self, invoice_id: str, status: str) -> dict[str, Any] | None:
         """Change status and lastUpdated; returns the new task when the document now waits for transfer."""
+        known = invoice_id in self._status
+        entry = self._entry(invoice_id) if known else None  # read before lastUpdated moves
+        previous = self.task(invoice_id) if known and status == WAITING else None
         old = (self._updated[invoice_id], invoice_id)
         pos = bisect_left(self._order, old)
         if pos < len(self._order) and self._order[pos] == old:
@@ -188,11 +235,15 @@ class DocumentStore:
         self._updated[invoice_id] = now
         self._status[invoice_id] = status
         insort(self._order, (now, invoice_id))
+        if entry is not None:
+            self._entered[invoice_id] = entry
         if status != WAITING:
             return None
-        # Seed documents entered WaitingForTransfer once already; each new entry is a new task.
-        times = self._entered.get(invoice_id, (1, 0))[0] + 1
-        self._entered[invoice_id] = (times, now)
+        # Each new entry into WaitingForTransfer is a new task; the previous one is closed as it stood.
+        if previous is not None:
+            self.closed_tasks.close(previous, now)
+        self._entered[invoice_id] = ((entry[0] if entry else 0) + 1, now)
+        self.closed_tasks.own(invoice_id, self._entered[invoice_id][0])
         return self.task(invoice_id)
 
     def _announce(self, tasks: list[dict[str, Any] | None]) -> None:
@@ -233,8 +284,8 @@ class DocumentStore:
             owner = self._response_owner.get(code)
             if owner == invoice_id:
                 return False
-            if owner is not None:
-                raise ApiError(409, "CONFLICT_IN_POST", f"externalCode {code} was already used for document "
+            if owner is not None:  # the spec lists no 409 here: a 400 with Basware's conflict code
+                raise ApiError(400, "CONFLICT_IN_POST", f"externalCode {code} was already used for document "
                                f"{owner}; each transfer response needs a new unique externalCode",
                                external_code=code)
             if status != IN_PROGRESS:
@@ -276,7 +327,7 @@ class DocumentStore:
                 doc = copy.deepcopy(body)
                 invoice_id = str(doc.get("invoiceId") or uuid.uuid4())
                 doc["invoiceId"] = invoice_id
-                doc.setdefault("p2pProcessingMode", "Standard")
+                _complete(doc)
                 status = str(doc.get("processingStatus") or WAITING)
                 self._bodies[invoice_id] = doc  # replaces a document with the same invoiceId
                 self._index.pop(invoice_id, None)
@@ -286,3 +337,14 @@ class DocumentStore:
                 ids.append(invoice_id)
         self._announce(tasks)
         return ids
+
+
+def _complete(doc: dict[str, Any]) -> None:
+    """An admin-posted document gets the fields Basware's schema requires, where the poster left them out."""
+    doc.setdefault("p2pProcessingMode", "Standard")
+    doc.setdefault("companyCode", "US10")
+    doc.setdefault("supplierCode", "")
+    doc.setdefault("currencyCode", "USD")
+    doc.setdefault("paymentBlock", False)
+    for n, row in enumerate(doc.get("codingRows") or (), start=1):
+        row.setdefault("externalCode", f"{doc['invoiceId'][:30]}-{n}")

@@ -1,4 +1,5 @@
-"""`/v1/accountingDocuments`: GETs answer 302 to a pre-signed page; acknowledge; transferResponses."""
+"""`/v1/accountingDocuments`: GETs answer 302 to a pre-signed page holding an AccountingDocumentResponse
+(`{"accountingDocuments": [...]}`, also for one document); acknowledge; transferResponses."""
 
 from __future__ import annotations
 
@@ -7,28 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from mlc_sandbox.basware.clock import iso, parse_iso
 from mlc_sandbox.basware.context import SimContext
 from mlc_sandbox.basware.document_store import MODES, STATUSES, DocumentFilter
 from mlc_sandbox.basware.errors import bad_parameter, not_found, request_id_of
 from mlc_sandbox.basware.paging import page_size, query_params
+from mlc_sandbox.basware.schemas import require
 
 LIST_PARAMS = ("ProcessingStatus", "companyCode", "lastUpdated", "pageSize", "p2pProcessingMode")
-
-
-class TransferResponseIn(BaseModel):
-    model_config = ConfigDict(extra="allow")  # Basware accepts more fields than the reference lists
-
-    externalCode: str = Field(min_length=1, max_length=36)
-    success: bool
-    responseMessage: str | None = Field(default=None, max_length=250)
-    paymentBlock: bool | None = None
-    voucherNumber1: str | None = Field(default=None, max_length=25)
-    voucherNumber2: str | None = Field(default=None, max_length=25)
-    sourceSystem: str | None = Field(default=None, max_length=100)
-    transferDate: str | None = None
 
 
 def _filter(params: dict[str, str]) -> DocumentFilter:
@@ -71,29 +59,30 @@ def documents_router(ctx: SimContext) -> APIRouter:
         metadata = {}
         if last is not None:
             metadata["continuationToken"] = ctx.continuations.issue("accountingDocuments", params, last)
-        return _redirect(ctx, request, docs, metadata)
+        return _redirect(ctx, request, {"accountingDocuments": docs}, metadata)
 
     @router.get("/v1/accountingDocuments/{invoice_id}", dependencies=[read])
     def get_document(invoice_id: str, request: Request) -> Response:
         if not ctx.documents.exists(invoice_id):
             raise not_found()
-        return _redirect(ctx, request, ctx.documents.render(invoice_id), {})
+        return _redirect(ctx, request, {"accountingDocuments": [ctx.documents.render(invoice_id)]}, {})
 
     @router.post("/v1/accountingDocuments/{invoice_id}/acknowledge", dependencies=[write])
     def acknowledge(invoice_id: str) -> Response:
         ctx.documents.acknowledge(invoice_id)
-        return Response(status_code=200)
+        # The spec's 200 body is a string whose content it does not describe.
+        return JSONResponse("Success")
 
     @router.post("/v1/accountingDocuments/{invoice_id}/transferResponses", dependencies=[write])
-    def transfer_response(invoice_id: str, body: Annotated[TransferResponseIn, Body()],
-                          request: Request) -> JSONResponse:
-        response = body.model_dump(mode="json")
+    def transfer_response(invoice_id: str, body: Annotated[Any, Body()], request: Request) -> JSONResponse:
+        require("TransferResponseEntity", body)
+        response = {"sourceSystem": None, "voucherNumber1": None, "voucherNumber2": None, **body}
         response["transferDate"] = response.get("transferDate") or iso(ctx.clock.now_us())
         applied = ctx.documents.transfer_response(invoice_id, response)
         request_id = request_id_of(request) or ""
         status = "Success" if applied else "NotProcessed"
         ctx.request_status.record(request_id, "TransferResponse", "POST",
-                                  [{"externalCode": body.externalCode, "parentExternalCode": invoice_id,
+                                  [{"externalCode": body["externalCode"], "parentExternalCode": invoice_id,
                                     "status": status, "errors": []}])
         return JSONResponse(response)
 

@@ -37,15 +37,40 @@ def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
+# The push notification API (subscriptions, tasks) is a service of its own with its own error bodies.
+PUSH_PREFIXES = ("/v1/subscriptions", "/v1/tasks")
+
+
+def push_error_body(status: int, request_id: str | None, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """400 ValidationErrorResponse, 404 RecordNotFoundResponse, else {"message"} (401, 422, 500)."""
+    message = "; ".join(str(e.get("message")) for e in errors) or "Error"
+    if status == 400:
+        return {"requestId": request_id or "", "hasError": True,
+                "errorMessages": [{"type": e["type"], "code": e["code"], "message": e["message"]} for e in errors]}
+    if status == 404:
+        return {"detail": message}
+    return {"message": message}
+
+
+def _body(request: Request, status: int, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    if request.url.path.startswith(PUSH_PREFIXES):
+        return push_error_body(status, request_id_of(request), errors)
+    return entity_list(request_id_of(request), errors)
+
+
 def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(entity_list(request_id_of(request), exc.errors), exc.status, headers=exc.headers)
+    status = exc.status
+    if status == 400 and request.url.path.startswith(PUSH_PREFIXES) and \
+            all(e["code"] == "PARAMETER_VALIDATION_ERROR" for e in exc.errors):
+        status = 422  # the push API documents bad query parameters (and continuation tokens) as 422
+    return JSONResponse(_body(request, status, exc.errors), status, headers=exc.headers)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "ENTITY_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "UNEXPECTED_ERROR")
-    body = entity_list(request_id_of(request), [error_entity(code, str(exc.detail))])
+    body = _body(request, exc.status_code, [error_entity(code, str(exc.detail))])
     return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
 
 
@@ -59,7 +84,11 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         where = ".".join(str(p) for p in loc) or "body"
         errors.append(error_entity("SCHEMA_VALIDATION_ERROR", f"{where}: {err.get('msg')}",
                                    external_code=_external_code(body, loc)))
-    return JSONResponse(entity_list(request_id_of(request), errors), 400)
+    if request.url.path.startswith(PUSH_PREFIXES) and any(
+            e.get("type") == "json_invalid" or tuple(e.get("loc", ()))[:1] == ("query",) for e in exc.errors()):
+        # The push API's 422 (UnprocessableEntityErrorResponse): unreadable JSON, missing query parameters.
+        return JSONResponse({"message": "; ".join(str(e["message"]) for e in errors)}, 422)
+    return JSONResponse(_body(request, 400, errors), 400)
 
 
 def _external_code(body: Any, loc: list[Any]) -> str | None:

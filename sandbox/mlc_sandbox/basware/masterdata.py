@@ -1,110 +1,185 @@
-"""`/v1/accounts`, `/v1/costCenters`, `/v1/lists/{listKey}`: <= 500 records a call, processed later."""
+"""`/v1/accounts`, `/v1/costCenters`, `/v1/lists/{listKey}`: POST (<= 500 records, processed later, answered
+with the records), GET (wrapped list, continuation paging), GET one, PATCH one, DELETE (DeleteRequest).
+
+Bodies are checked against Basware's AccountEntity / CostCenterEntity / GenericListEntity schemas; what a
+record means for the business (an unknown company, no en-US name) is reported later in requestStatus.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from mlc_sandbox.basware.errors import entity_list, not_found, request_id_of
+from mlc_sandbox.basware.deletion import delete_request, delete_response, updated_after
+from mlc_sandbox.basware.errors import ApiError, bad_parameter, not_found, request_id_of
 from mlc_sandbox.basware.paging import keyset_page, page_size, query_params
+from mlc_sandbox.basware.schemas import require
 
 if TYPE_CHECKING:
     from mlc_sandbox.basware.context import SimContext
 
 MAX_RECORDS_PER_CALL = 500
-LIST_KEYS = frozenset(f"ACC_LIST_{n}" for n in range(1, 36))
+# The listKey enum of Basware's spec.
+LIST_KEYS = (tuple(f"ACC_LIST_{n}" for n in range(1, 36)) + tuple(f"CUST_RESOLVER_{n}" for n in range(1, 6))
+             + tuple(f"INV_LIST_{n}" for n in range(1, 21)))
 
 
-class Name(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    language: str = Field(min_length=2, max_length=10)
-    translation: str = Field(min_length=1, max_length=250)
+@dataclass(frozen=True)
+class Kind:
+    """One master-data resource: its path, schema, list wrapper, scopes and requestStatus entity type."""
+
+    path: str
+    schema: str
+    wrapper: str
+    scope: str
+    entity_type: str
+    names_field: str | None
 
 
-class CompanyRef(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    companyCode: str = Field(min_length=1, max_length=32)
-    active: bool  # active=false is Basware's soft delete
+ACCOUNTS = Kind("/v1/accounts", "AccountEntity", "accounts", "accounts", "Account", "accountNames")
+COST_CENTERS = Kind("/v1/costCenters", "CostCenterEntity", "costCenters", "costCenters", "CostCenter",
+                    "costCenterNames")
+LISTS = Kind("/v1/lists/{list_key}", "GenericListEntity", "listItems", "lists", "GenericList", None)
 
 
-class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    externalCode: str | None = Field(default=None, max_length=36)
-    accountCode: str = Field(min_length=1, max_length=25)
-    names: list[Name] = Field(min_length=1)
-    companies: list[CompanyRef] = Field(min_length=1)
-
-
-class CostCenterIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    externalCode: str | None = Field(default=None, max_length=36)
-    costCenterCode: str = Field(min_length=1, max_length=25)
-    names: list[Name] = Field(min_length=1)
-    companies: list[CompanyRef] = Field(min_length=1)
-
-
-class ListItemIn(BaseModel):
-    model_config = ConfigDict(extra="allow")  # text_1.., num_.., dateValue_.. columns vary per list
-    externalCode: str = Field(min_length=1, max_length=36)
-    companies: list[CompanyRef] | None = None
-
-
-AccountBatch = Annotated[list[AccountIn], Field(min_length=1, max_length=MAX_RECORDS_PER_CALL)]
-CostCenterBatch = Annotated[list[CostCenterIn], Field(min_length=1, max_length=MAX_RECORDS_PER_CALL)]
-ListItemBatch = Annotated[list[ListItemIn], Field(min_length=1, max_length=MAX_RECORDS_PER_CALL)]
-
-
-def _import(ctx: SimContext, request: Request, entity: str, records: Sequence[tuple[str, BaseModel]],
-            needs_names: bool, list_key: str | None = None) -> JSONResponse:
-    request_id = request_id_of(request) or ""
-    items = []
-    for key, record in records:
-        payload = record.model_dump(mode="json", exclude_none=True)
-        problems = ctx.masterdata.problems(payload, needs_names)
-        status = "Error" if problems else ctx.masterdata.upsert(list_key or entity, key, payload)
-        code = payload.get("externalCode") or key
-        items.append({"externalCode": code, "status": status, "errors": problems})
-    entity_type = "GenericList" if list_key else entity
-    ctx.request_status.record(request_id, entity_type, "POST", items, generic_list_key=list_key)
-    return JSONResponse(entity_list(request_id, []))
-
-
-def _list_key(list_key: str) -> str:
-    if list_key not in LIST_KEYS:
-        raise not_found(f"Unknown list key {list_key!r}; known keys are ACC_LIST_1 ... ACC_LIST_35")
+def _list_key(list_key: str | None, status: int) -> str | None:
+    if list_key is not None and list_key not in LIST_KEYS:
+        message = f"Unknown list key {list_key!r}; known keys: ACC_LIST_1..35, CUST_RESOLVER_1..5, INV_LIST_1..20"
+        raise not_found(message) if status == 404 else bad_parameter(message)
     return list_key
+
+
+class Routes:
+    """The handlers of one Kind; `store_key` is the entity in the store (the list key for lists)."""
+
+    def __init__(self, ctx: SimContext, kind: Kind) -> None:
+        self.ctx = ctx
+        self.kind = kind
+
+    def post(self, request: Request, body: Any, list_key: str | None = None) -> JSONResponse:
+        _list_key(list_key, 400)
+        require(self.kind.schema, body, many=True, max_items=MAX_RECORDS_PER_CALL)
+        return JSONResponse(self._apply(request, "POST", body, list_key))
+
+    def _apply(self, request: Request, operation: str, records: list[dict[str, Any]],
+               list_key: str | None) -> list[dict[str, Any] | None]:
+        """Store what is business-valid; each record's outcome goes to requestStatus under this request id."""
+        entity = list_key or self.kind.entity_type
+        items: list[dict[str, Any]] = []
+        stored: list[dict[str, Any] | None] = []
+        for record in records:
+            payload = {k: v for k, v in record.items() if v is not None and k != "lastUpdated"}
+            problems = self.ctx.masterdata.problems(payload, self.kind.names_field)
+            status = "Error" if problems else self.ctx.masterdata.upsert(entity, payload)
+            items.append({"externalCode": payload["externalCode"], "status": status, "errors": problems})
+            stored.append(self.ctx.masterdata.get(entity, payload["externalCode"]) if not problems else record)
+        request_id = request_id_of(request) or ""
+        self.ctx.request_status.record(request_id, self.kind.entity_type, operation, items,
+                                       generic_list_key=list_key)
+        return stored
+
+    def patch(self, request: Request, code: str, body: Any, list_key: str | None = None) -> JSONResponse:
+        entity = _list_key(list_key, 404) or self.kind.entity_type
+        current = self.ctx.masterdata.payload(entity, code)
+        if current is None:
+            raise not_found("Not found. Record to update not found.")
+        if not isinstance(body, dict):
+            require(self.kind.schema, body)
+        if body.get("externalCode", code) != code:
+            raise ApiError(400, "EXTERNAL_CODE_MISMATCH", "externalCode in the body differs from the one in the "
+                           "path", external_code=code)
+        merged = {**current, **{k: v for k, v in body.items() if v is not None and k != "lastUpdated"}}
+        require(self.kind.schema, merged)
+        return JSONResponse(self._apply(request, "PATCH", [merged], list_key)[0])
+
+    def listing(self, request: Request, list_key: str | None = None) -> JSONResponse:
+        entity = _list_key(list_key, 404) or self.kind.entity_type
+        params = query_params(request, ("pageSize", "companyCode", "lastUpdated"))
+        size = page_size(params, maximum=500, default=500)
+        resource = self.kind.path.replace("{list_key}", entity)
+        position = self.ctx.continuations.resolve(request, resource, params)
+        rows = self.ctx.masterdata.listing(entity, updated_after(params), params.get("companyCode") or None)
+        items, last = keyset_page(rows, position, size)
+        if not items:
+            raise not_found()
+        return JSONResponse({self.kind.wrapper: items},
+                            headers=self.ctx.continuations.headers(resource, params, last))
+
+    def one(self, code: str, list_key: str | None = None) -> JSONResponse:
+        record = self.ctx.masterdata.get(_list_key(list_key, 404) or self.kind.entity_type, code)
+        if record is None:
+            raise not_found()
+        return JSONResponse(record)
+
+    def delete(self, body: Any, list_key: str | None = None) -> JSONResponse:
+        entity = _list_key(list_key, 400) or self.kind.entity_type
+        code, after_us = delete_request(body)
+        return JSONResponse(delete_response(entity, self.ctx.masterdata.delete(entity, code, after_us)))
+
+
+def _scopes(ctx: SimContext, kind: Kind) -> tuple[Any, Any, Any]:
+    return (Depends(ctx.auth.require(f"{kind.scope}.read")), Depends(ctx.auth.require(f"{kind.scope}.write")),
+            Depends(ctx.auth.require(f"{kind.scope}.delete")))
+
+
+def _plain_routes(router: APIRouter, ctx: SimContext, kind: Kind) -> None:
+    routes = Routes(ctx, kind)
+    read, write, delete = _scopes(ctx, kind)
+    path = kind.path
+
+    @router.post(path, dependencies=[write])
+    def post(body: Annotated[Any, Body()], request: Request) -> JSONResponse:
+        return routes.post(request, body)
+
+    @router.get(path, dependencies=[read])
+    def listing(request: Request) -> JSONResponse:
+        return routes.listing(request)
+
+    @router.get(path + "/{code}", dependencies=[read])
+    def one(code: str) -> JSONResponse:
+        return routes.one(code)
+
+    @router.patch(path + "/{code}", dependencies=[write])
+    def patch(code: str, body: Annotated[Any, Body()], request: Request) -> JSONResponse:
+        return routes.patch(request, code, body)
+
+    @router.delete(path, dependencies=[delete])
+    def remove(body: Annotated[Any, Body()] = None) -> JSONResponse:
+        return routes.delete(body)
+
+
+def _list_routes(router: APIRouter, ctx: SimContext) -> None:
+    routes = Routes(ctx, LISTS)
+    read, write, delete = _scopes(ctx, LISTS)
+    path = LISTS.path
+
+    @router.post(path, dependencies=[write])
+    def post(list_key: str, body: Annotated[Any, Body()], request: Request) -> JSONResponse:
+        return routes.post(request, body, list_key)
+
+    @router.get(path, dependencies=[read])
+    def listing(list_key: str, request: Request) -> JSONResponse:
+        return routes.listing(request, list_key)
+
+    @router.get(path + "/{code}", dependencies=[read])
+    def one(list_key: str, code: str) -> JSONResponse:
+        return routes.one(code, list_key)
+
+    @router.patch(path + "/{code}", dependencies=[write])
+    def patch(list_key: str, code: str, body: Annotated[Any, Body()], request: Request) -> JSONResponse:
+        return routes.patch(request, code, body, list_key)
+
+    @router.delete(path, dependencies=[delete])
+    def remove(list_key: str, body: Annotated[Any, Body()] = None) -> JSONResponse:
+        return routes.delete(body, list_key)
 
 
 def masterdata_router(ctx: SimContext) -> APIRouter:
     router = APIRouter(tags=["masterdata"])
-
-    @router.post("/v1/accounts", dependencies=[Depends(ctx.auth.require("accounts.write"))])
-    def post_accounts(body: Annotated[AccountBatch, Body()], request: Request) -> JSONResponse:
-        return _import(ctx, request, "Account", [(a.accountCode, a) for a in body], needs_names=True)
-
-    @router.post("/v1/costCenters", dependencies=[Depends(ctx.auth.require("costCenters.write"))])
-    def post_cost_centers(body: Annotated[CostCenterBatch, Body()], request: Request) -> JSONResponse:
-        return _import(ctx, request, "CostCenter", [(c.costCenterCode, c) for c in body], needs_names=True)
-
-    @router.post("/v1/lists/{list_key}", dependencies=[Depends(ctx.auth.require("lists.write"))])
-    def post_list(list_key: str, body: Annotated[ListItemBatch, Body()], request: Request) -> JSONResponse:
-        key = _list_key(list_key)
-        records = [(i.externalCode, i) for i in body]
-        return _import(ctx, request, key, records, needs_names=False, list_key=key)
-
-    @router.get("/v1/lists/{list_key}", dependencies=[Depends(ctx.auth.require("lists.read", "lists.write"))])
-    def get_list(list_key: str, request: Request) -> JSONResponse:
-        key = _list_key(list_key)
-        params = query_params(request, ("pageSize",))
-        size = page_size(params, maximum=500, default=500)
-        position = ctx.continuations.resolve(request, f"lists/{key}", params)
-        items, last = keyset_page(ctx.masterdata.listing(key), position, size)
-        if not items:
-            raise not_found()
-        return JSONResponse(items, headers=ctx.continuations.headers(f"lists/{key}", params, last))
-
+    _plain_routes(router, ctx, ACCOUNTS)
+    _plain_routes(router, ctx, COST_CENTERS)
+    _list_routes(router, ctx)
     return router

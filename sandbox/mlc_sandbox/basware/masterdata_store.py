@@ -1,4 +1,5 @@
-"""GL accounts, cost centers and generic list items: overwrite by code, identical reposts are NotProcessed."""
+"""GL accounts, cost centers and generic list items, keyed by externalCode: POST overwrites, PATCH merges,
+an identical repost is NotProcessed, DELETE removes from the API layer."""
 
 from __future__ import annotations
 
@@ -17,32 +18,50 @@ class MasterDataStore:
         self.known_companies = {c.basware_company_code for c in dataset.companies}
         self.clock = clock
         self._lock = threading.Lock()
-        # (entity, key) -> (payload, lastUpdated); entity is "Account", "CostCenter" or a list key
+        # (entity, externalCode) -> (payload, lastUpdated); entity is "Account", "CostCenter" or a list key
         self._records: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
 
-    def problems(self, payload: dict[str, Any], needs_names: bool) -> list[str]:
+    def problems(self, payload: dict[str, Any], names_field: str | None) -> list[str]:
         """Business errors: found only after the POST was accepted, reported through requestStatus."""
         found = [f"Record skipped due to wrong or missing CompanyCode {c.get('companyCode')!r}"
                  for c in payload.get("companies") or () if c.get("companyCode") not in self.known_companies]
-        if needs_names and not any(n.get("language") == DEFAULT_LANGUAGE for n in payload.get("names") or ()):
-            found.append(f"Record skipped: names must include a translation for {DEFAULT_LANGUAGE}")
+        names = payload.get(names_field) or () if names_field else None
+        if names is not None and not any(n.get("language") == DEFAULT_LANGUAGE for n in names):
+            found.append(f"Record skipped: {names_field} must include a translation for {DEFAULT_LANGUAGE}")
         return found
 
-    def upsert(self, entity: str, key: str, payload: dict[str, Any]) -> str:
+    def upsert(self, entity: str, payload: dict[str, Any]) -> str:
+        key = (entity, payload["externalCode"])
         with self._lock:
-            current = self._records.get((entity, key))
+            current = self._records.get(key)
             if current is not None and current[0] == payload:
                 return "NotProcessed"
-            self._records[(entity, key)] = (copy.deepcopy(payload), self.clock.now_us())
+            self._records[key] = (copy.deepcopy(payload), self.clock.now_us())
             return "Success"
 
-    def get(self, entity: str, key: str) -> dict[str, Any] | None:
+    def get(self, entity: str, code: str) -> dict[str, Any] | None:
         with self._lock:
-            found = self._records.get((entity, key))
+            found = self._records.get((entity, code))
         return None if found is None else {**copy.deepcopy(found[0]), "lastUpdated": iso(found[1])}
 
-    def listing(self, entity: str) -> list[tuple[tuple[int, str], dict[str, Any]]]:
+    def payload(self, entity: str, code: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._records.get((entity, code))
+        return None if found is None else copy.deepcopy(found[0])
+
+    def listing(self, entity: str, updated_after_us: int | None = None,
+                company: str | None = None) -> list[tuple[tuple[int, str], dict[str, Any]]]:
         with self._lock:
             rows = [((us, key), {**copy.deepcopy(p), "lastUpdated": iso(us)})
-                    for (ent, key), (p, us) in self._records.items() if ent == entity]
+                    for (ent, key), (p, us) in self._records.items() if ent == entity
+                    and (updated_after_us is None or us > updated_after_us)
+                    and (company is None or any(c.get("companyCode") == company for c in p.get("companies") or ()))]
         return sorted(rows, key=lambda pair: pair[0])
+
+    def delete(self, entity: str, code: str | None, updated_after_us: int | None) -> int:
+        with self._lock:
+            doomed = [k for k, (_, us) in self._records.items() if k[0] == entity
+                      and (code is None or k[1] == code) and (updated_after_us is None or us > updated_after_us)]
+            for key in doomed:
+                del self._records[key]
+            return len(doomed)

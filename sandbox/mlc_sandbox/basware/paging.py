@@ -3,6 +3,11 @@
 The next-page token travels only in the request header `x-amz-meta-continuationtoken` (a token in the
 query string is just an unknown parameter), and the next request must repeat the first request's query
 parameters: the token remembers them and a mismatch is a 400.
+
+Where the spec is silent: an unknown (or evicted) token and a pageSize outside the range a parameter's
+description gives are answered 400 PARAMETER_VALIDATION_ERROR (a ResponseEntityList), not a guessed first
+page: a client that lost its place must know it. The spec documents no 400 for these GETs; the push API's
+`/v1/tasks` answers the same as 422, the status it documents for bad input (see errors.py).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 A master-data POST is answered after schema validation; what happened to each record becomes visible
 here `async_error_delay` seconds later (InProgress until then), under the POST's x-amzn-RequestId.
-Each entry carries Basware's OpenAPI shape (requestStatus, systems[].items[] with per-record status
-Success / NotProcessed / Error) and, for the reference's reading, ResponseEntityList fields
-(requestId, hasErrors, errors[] of type BUSINESS).
+Each entry has the shape of Basware's OpenAPI ConsumerLogEventUserView (requestStatus, systems[].items[]
+with per-record status Success / NotProcessed / Error and errors[] of category DataValidation); both GETs
+answer a RequestStatusResponse, `{"requestStatus": [...]}`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
 
-from mlc_sandbox.basware.clock import Clock, iso, parse_iso
-from mlc_sandbox.basware.errors import ApiError, bad_parameter, error_entity, not_found
+from mlc_sandbox.basware.clock import Clock, iso
+from mlc_sandbox.basware.deletion import updated_after
+from mlc_sandbox.basware.errors import ApiError, bad_parameter, not_found
 from mlc_sandbox.basware.paging import keyset_page, page_size, query_params
+from mlc_sandbox.basware.schemas import require
 from mlc_sandbox.basware.settings import BaswareSettings
 
 if TYPE_CHECKING:
@@ -70,7 +71,6 @@ class RequestStatusStore:
         status = self._status(entry)
         visible = status != "InProgress"
         items = []
-        errors = []
         for item in entry.items:
             shown = {"externalCode": item["externalCode"],
                      "parentExternalCode": item.get("parentExternalCode"),
@@ -78,8 +78,6 @@ class RequestStatusStore:
             if visible:
                 shown["errors"] = [{"type": "Error", "category": "DataValidation", "message": m}
                                    for m in item.get("errors", [])]
-                errors += [error_entity("DATA_VALIDATION_FAILED", m, "BUSINESS", item["externalCode"])
-                           for m in item.get("errors", [])]
             items.append(shown)
         updated = entry.acknowledged_us or entry.created_us
         return {
@@ -89,7 +87,6 @@ class RequestStatusStore:
             "lastUpdated": iso(updated),
             "systems": [{"system": "P2P", "module": None, "systemStatus": status, "lastUpdated": iso(updated),
                          "items": items}],
-            "hasErrors": bool(errors), "errors": errors,
         }
 
     def get(self, request_id: str) -> dict[str, Any]:
@@ -138,10 +135,6 @@ class RequestStatusStore:
         return [self.view(e) for e in entries]
 
 
-class AcknowledgeIn(BaseModel):
-    requestIds: list[str]
-
-
 def request_status_router(ctx: SimContext) -> APIRouter:
     store = ctx.request_status
     router = APIRouter(tags=["requestStatus"])
@@ -149,9 +142,7 @@ def request_status_router(ctx: SimContext) -> APIRouter:
 
     @router.get("/v1/requestStatus/{request_id}", dependencies=[read])
     def get_request_status(request_id: str) -> JSONResponse:
-        view = store.get(request_id)
-        return JSONResponse({"requestId": view["requestId"], "hasErrors": view["hasErrors"],
-                             "errors": view["errors"], "requestStatus": [view]})
+        return JSONResponse({"requestStatus": [store.get(request_id)]})
 
     @router.get("/v1/requestStatus", dependencies=[read])
     def list_request_status(request: Request) -> JSONResponse:
@@ -160,10 +151,7 @@ def request_status_router(ctx: SimContext) -> APIRouter:
         status = params.get("status", "Error")
         if status not in REQUEST_STATUSES:
             raise bad_parameter(f"status must be one of {', '.join(REQUEST_STATUSES)}")
-        try:
-            after_us = parse_iso(params["lastUpdated"]) if "lastUpdated" in params else None
-        except ValueError:
-            raise bad_parameter("lastUpdated is not an ISO 8601 date-time") from None
+        after_us = updated_after(params)
         position = ctx.continuations.resolve(request, "requestStatus", params)
         views, last = keyset_page(store.find(status, params.get("entityType"), after_us), position, size)
         if not views:
@@ -173,10 +161,11 @@ def request_status_router(ctx: SimContext) -> APIRouter:
 
     @router.post("/v1/requestStatus/acknowledge",
                  dependencies=[Depends(ctx.auth.require("requestStatus.write", "requestStatus.read"))])
-    def acknowledge(body: Annotated[AcknowledgeIn, Body()]) -> Response:
-        if not body.requestIds:
+    def acknowledge(body: Annotated[Any, Body()]) -> JSONResponse:
+        require("ProcessingStatusGetBatchRequest", body)
+        if not body.get("requestIds"):
             raise bad_parameter("requestIds must list at least one request id")
-        store.acknowledge(body.requestIds)
-        return Response(status_code=200)
+        store.acknowledge(body["requestIds"])
+        return JSONResponse("Success")  # the spec's 200 body is a string it does not describe
 
     return router

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Scopes the reference document names, plus the read/delete scopes Basware's OpenAPI lists for the
-# endpoints the reference gives no scope for (tasks, GET lists, GET/DELETE subscriptions, acknowledge).
-REFERENCE_SCOPES = (
-    "accountingDocuments.read", "accountingDocuments.write", "vendors.read", "vendors.write",
-    "accounts.write", "costCenters.write", "lists.write", "requestStatus.read", "subscriptions.write",
-)
-OPENAPI_EXTRA_SCOPES = (
-    "lists.read", "requestStatus.write", "subscriptions.read", "subscriptions.delete", "tasks.read",
-)
+# The OAuth2 scopes of Basware's OpenAPI file for the resources the simulator serves.
+SPEC_SCOPES = tuple(f"{resource}.{access}" for resource, accesses in (
+    ("accountingDocuments", ("read", "write", "delete")), ("accounts", ("read", "write", "delete")),
+    ("costCenters", ("read", "write", "delete")), ("lists", ("read", "write", "delete")),
+    ("vendors", ("read", "write", "delete")), ("requestStatus", ("read", "write")),
+    ("subscriptions", ("read", "write", "delete")), ("tasks", ("read",)),
+) for access in accesses)
 SIX_MB = 6 * 1024 * 1024
 
 
@@ -22,7 +20,7 @@ class BaswareSettings(BaseModel):
     client_id: str = "sandbox-basware-client"
     client_secret: str = "sandbox-basware-secret"
     token_ttl: int = Field(default=3600, ge=1)
-    allowed_scopes: list[str] = Field(default_factory=lambda: [*REFERENCE_SCOPES, *OPENAPI_EXTRA_SCOPES])
+    allowed_scopes: list[str] = Field(default_factory=lambda: list(SPEC_SCOPES))
     request_id_header: str = "X-BW-REQUEST-ID"
     signature_header: str = "x-bwapi-signature-256"
     # Unix seconds of the delivery attempt, and an id that stays the same across retries and duplicates.
@@ -38,3 +36,6 @@ class BaswareSettings(BaseModel):
     presigned_ttl: int = Field(default=900, ge=1, description="X-Amz-Expires of pre-signed page URLs")
     max_rows_per_page: int = Field(default=500, ge=1, description="coding rows per accountingDocuments page")
     max_body_bytes: int = Field(default=SIX_MB, ge=1)
+    tasks_page_size: int = Field(default=500, ge=1, description="tasks per GET /v1/tasks page (spec: no pageSize)")
+    # Off: webhooks (ConnectionTest and notifications) go only to loopback addresses.
+    allow_external_webhooks: bool = False

@@ -28,11 +28,15 @@ class VendorRecord:
     api_managed: bool
 
     def view(self) -> dict[str, Any]:
-        return {**copy.deepcopy(self.payload), "lastUpdated": iso(self.last_updated_us),
-                "lastModifiedBy": self.modified_by}
+        """The VendorEntity the API returns."""
+        return {**copy.deepcopy(self.payload), "lastUpdated": iso(self.last_updated_us)}
+
+    def admin_view(self) -> dict[str, Any]:
+        return {**self.view(), "lastModifiedBy": self.modified_by, "apiManaged": self.api_managed}
 
 
 def seed_vendor(dataset: Dataset, supplier: Supplier) -> dict[str, Any]:
+    """A vendor in Basware's VendorEntity shape, as an ERP integration would have posted it."""
     rng = random.Random(f"{dataset.config.seed}:vendor:{supplier.supplier_id}")
     companies = [c.basware_company_code for ifs in supplier.companies if (c := dataset.company(ifs))]
     return {
@@ -40,15 +44,17 @@ def seed_vendor(dataset: Dataset, supplier: Supplier) -> dict[str, Any]:
         "vendorCode": supplier.supplier_id,
         "name": supplier.name,
         "companies": [{"companyCode": code, "inheritToChildUnits": True} for code in companies],
-        "identifiers": [{"id": supplier.vat_no, "schemeId": "VAT"}],
-        "addresses": [{"type": "Postal", "streetAddress": f"{rng.randint(1, 250)} {rng.choice(_STREETS)}",
-                       "city": _CITIES[supplier.country], "postalCode": f"{rng.randint(10000, 99999)}",
-                       "countryCode": supplier.country}],
-        "paymentMeans": [{"type": "IBAN",
-                          "accountNumber": f"{supplier.country}{rng.randint(10**17, 10**18 - 1)}",
-                          "currencyCode": supplier.currency, "isDefault": True}],
-        "paymentTerms": [{"paymentTermCode": rng.choice(("NET14", "NET30", "NET45", "NET60")),
-                          "isDefault": True}],
+        "identifiers": [{"id": supplier.vat_no, "schemeId": "VAT", "defaultPartyId": True}],
+        "addresses": [{"externalCode": f"{supplier.supplier_id}-POSTAL", "name": supplier.name,
+                       "addressType": "PostalAddress",
+                       "streetName": f"{rng.randint(1, 250)} {rng.choice(_STREETS)}",
+                       "cityName": _CITIES[supplier.country], "postalZone": f"{rng.randint(10000, 99999)}",
+                       "countryId": supplier.country, "default": True}],
+        "paymentMeans": [{"paymentMeansCode": "IBAN", "currencyCode": supplier.currency, "default": True,
+                          "financialAccounts": [{"financialAccountIdentifiers": [
+                              {"schemeId": "IBAN", "id": f"{supplier.country}{rng.randint(10**17, 10**18 - 1)}",
+                               "currencyCode": supplier.currency, "default": True}]}]}],
+        "paymentTerms": {"paymentTermCode": rng.choice(("NET14", "NET30", "NET45", "NET60"))},
         "processingStatus": {"active": True, "paymentDenied": False},
     }
 
@@ -80,6 +86,15 @@ class VendorStore:
             self._vendors[code] = VendorRecord(copy.deepcopy(payload), self.clock.now_us(), "API", True)
             return "Success"
 
+    def delete(self, code: str | None, updated_after_us: int | None) -> int:
+        """DELETE /v1/vendors: API records by externalCode and/or updated after a time; UI-only ones stay."""
+        with self._lock:
+            doomed = [c for c, r in self._vendors.items() if r.api_managed and (code is None or c == code)
+                      and (updated_after_us is None or r.last_updated_us > updated_after_us)]
+            for c in doomed:
+                del self._vendors[c]
+            return len(doomed)
+
     def get(self, code: str, api_only: bool = True) -> VendorRecord | None:
         with self._lock:
             record = self._vendors.get(code)
@@ -99,9 +114,11 @@ class VendorStore:
             self._vendors[code] = record
             return record
 
-    def listing(self, updated_after_us: int | None) -> list[tuple[tuple[int, str], dict[str, Any]]]:
+    def listing(self, updated_after_us: int | None,
+                company: str | None = None) -> list[tuple[tuple[int, str], dict[str, Any]]]:
         with self._lock:
             records = [(code, r) for code, r in self._vendors.items() if r.api_managed]
         rows = [((r.last_updated_us, code), r.view()) for code, r in records
-                if updated_after_us is None or r.last_updated_us > updated_after_us]
+                if (updated_after_us is None or r.last_updated_us > updated_after_us)
+                and (company is None or any(c.get("companyCode") == company for c in r.payload["companies"]))]
         return sorted(rows, key=lambda pair: pair[0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import queue
@@ -44,6 +45,26 @@ class Delivery:
     notification: dict[str, Any]
 
 
+def refusal(url: str, allow_external: bool) -> str | None:
+    """Why the sandbox will not POST to `url`, or None. Only loopback targets (127.0.0.0/8, ::1, localhost)
+    unless started with --allow-external-webhooks: a sandbox must not send traffic off the machine.
+    Host names other than localhost are refused without a DNS lookup."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"webhook URL {url!r} is not an http(s) URL"
+    if allow_external:
+        return None
+    host = parts.hostname.rstrip(".").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return (f"webhook target {host} refused: the sandbox delivers webhooks only to loopback addresses "
+            "(127.0.0.0/8, ::1, localhost); start it with --allow-external-webhooks to deliver elsewhere")
+
+
 def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -66,7 +87,11 @@ class WebhookDispatcher:
 
     def attempt(self, delivery: Delivery,
                 session: requests.Session | None = None) -> tuple[int | None, str | None]:
-        """One POST; (status, None) or (None, error text)."""
+        """One POST; (status, None) or (None, error text). Non-loopback targets are refused (see refusal)."""
+        refused = refusal(delivery.target.url, self.settings.allow_external_webhooks)
+        if refused:
+            log.warning("%s", refused)
+            return None, refused
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Basware-P2P-Webhooks-Sandbox/1.0",

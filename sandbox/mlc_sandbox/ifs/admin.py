@@ -22,7 +22,13 @@ def _json(data: Any, status: int = 200) -> Response:
 
 def admin_router(ctx: SimContext) -> APIRouter:
     router = APIRouter(prefix=f"{ADMIN_PREFIX}/ifs", tags=["sandbox"])
+    _settings_and_tokens(router, ctx)
+    _data(router, ctx)
+    _record_routes(router, ctx)
+    return router
 
+
+def _settings_and_tokens(router: APIRouter, ctx: SimContext) -> None:
     @router.get("/settings")
     def get_settings() -> Response:
         return _json(ctx.settings.model_dump(mode="json"))
@@ -44,8 +50,8 @@ def admin_router(ctx: SimContext) -> APIRouter:
     def revoke() -> Response:
         return _json({"revoked": ctx.tokens.revoke_all()})
 
-    _record_routes(router, ctx)
 
+def _data(router: APIRouter, ctx: SimContext) -> None:
     @router.post("/clock/advance")
     def advance(seconds: float = Body(..., embed=True)) -> Response:
         return _json({"now": ctx.clock.advance(seconds)})
@@ -63,8 +69,6 @@ def admin_router(ctx: SimContext) -> APIRouter:
                changes: dict[str, Any] = Body(default_factory=dict)) -> Response:  # noqa: B008
         """Change (or just touch) an entity as another IFS user: its ETag changes under the client."""
         return _json(control.modify_as_other_user(ctx, entity_set, key, changes))
-
-    return router
 
 
 def _record_routes(router: APIRouter, ctx: SimContext) -> None:

@@ -3,14 +3,14 @@ each record appears later under the request's id; the client surfaces it per rec
 
 from __future__ import annotations
 
+from ml_connector.basware.master_data import account_record
 from mlc_sandbox.runner import Sandbox
 
 from .support import admin, bw_client, entries
 
 
 def _account(code: str, company: str = "US10") -> dict[str, object]:
-    return {"accountCode": code, "names": [{"language": "en-US", "translation": f"Account {code}"}],
-            "companies": [{"companyCode": company, "active": True}]}
+    return account_record(code, {"en-US": f"Account {code}"}, [company])
 
 
 def test_invalid_master_data_is_accepted_then_reported_per_record(sb: Sandbox) -> None:

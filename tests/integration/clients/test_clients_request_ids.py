@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from ml_connector.basware.master_data import account_record
 from mlc_sandbox.runner import Sandbox
 
 from .support import add_fault, bw_client
@@ -15,8 +16,7 @@ def _vendor(code: str) -> dict[str, object]:
 
 
 def _account(code: str) -> dict[str, object]:
-    return {"accountCode": code, "names": [{"language": "en-US", "translation": f"Account {code}"}],
-            "companies": [{"companyCode": "US10", "active": True}]}
+    return account_record(code, {"en-US": f"Account {code}"}, ["US10"])
 
 
 def test_every_basware_call_carries_a_distinct_uuid4_request_id(sb: Sandbox) -> None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ml_connector.basware.client import BaswareClient
+from ml_connector.basware.master_data import account_record
 from ml_connector.basware.models import AckResult
 from ml_connector.http import errors
 from ml_connector.http.retry import RetryPolicy
@@ -41,7 +44,7 @@ class FakeBasware:
                 return R(400, "<Error><Code>InvalidArgument</Code></Error>")
             index = int(req.path.rsplit("/p", 1)[1])
             headers = {"X-amz-meta-continuationToken": f"p{index + 1}"} if index + 1 < len(self.pages) else {}
-            return R(200, self.pages[index], headers)
+            return R(200, {"accountingDocuments": self.pages[index]}, headers)
         return R(200, {}) if req.method == "POST" else R(404)
 
 
@@ -103,7 +106,7 @@ def test_404_means_no_documents(server: LocalServer, client: BaswareClient) -> N
 
 def test_repeated_continuation_token_is_refused(server: LocalServer, client: BaswareClient) -> None:
     fake = FakeBasware(server, [[{"invoiceId": "A"}]])
-    fake.routes[("GET", "/v1/vendors")] = server.Reply(200, [{"externalCode": "V1"}],
+    fake.routes[("GET", "/v1/vendors")] = server.Reply(200, {"vendorEntities": [{"externalCode": "V1"}]},
                                                        {"X-amz-meta-continuationToken": "again"})
     with pytest.raises(errors.PaginationLoopError):
         list(client.vendors.iter())
@@ -135,8 +138,11 @@ def test_transfer_response_body_and_limits(server: LocalServer, client: BaswareC
     assert len(body["responseMessage"]) == 250 and body["responseMessage"].endswith("...")
     assert body["externalCode"] == "T-1" and body["success"] is False and body["voucherNumber1"] == "V100"
     assert body["transferDate"].endswith("Z")
+    assert body["paymentBlock"] is False and body["sourceSystem"] == "IFS Cloud"  # required; at most 32
     with pytest.raises(ValueError):
         client.documents.transfer_response("INV-1", external_code="x" * 37, success=True)
+    with pytest.raises(ValueError):
+        client.documents.transfer_response("INV-1", external_code="T-2", success=True, source_system="s" * 33)
 
 
 def test_transfer_response_is_not_resent_after_a_gateway_timeout(
@@ -167,18 +173,20 @@ def test_upsert_accounts_respects_byte_limit_and_rejects_oversized(server: Local
     )
     fake = FakeBasware(server, [])
     fake.routes[("POST", "/v1/accounts")] = server.Reply(200, {}, {"x-amzn-RequestId": "amzn-a"})
-    accounts = [{"accountCode": f"{i}", "names": [{"language": "en-US", "translation": "t" * 80}]}
-                for i in range(60)] + [{"externalCode": "BIG", "accountCode": "BIG", "pad": "x" * 3000}]
+    accounts = [account_record(f"{i}", {"en-US": "t" * 80}, ["10"]) for i in range(60)]
+    accounts += [account_record("BIG", {"en-US": "x" * 3000}, ["10"]), {"accountCode": "NOCODE"}]
     result = client.master_data.upsert_accounts(accounts)
     posts = [r for r in api_calls(server) if r.method == "POST"]
     assert all(len(r.body) <= 2000 for r in posts) and len(posts) > 1
     assert sum(len(r.json()) for r in posts) == 60 == result.sent
-    assert [e.record_id for e in result.rejected] == ["BIG"]
+    assert [e.record_id for e in result.rejected] == ["BIG", None]  # None: no externalCode, never sent
 
 
 def test_upsert_list_validates_key(client: BaswareClient) -> None:
     with pytest.raises(ValueError):
         client.master_data.upsert_list("ACC_LIST_36", [])
+    with pytest.raises(ValueError):
+        list(client.master_data.iter_list("INV_LIST_21"))
     with pytest.raises(ValueError):
         client.master_data.upsert_list("../vendors", [])
 
@@ -220,9 +228,11 @@ def test_subscription_secret_is_sent_but_never_logged(
 ) -> None:
     caplog.set_level("DEBUG")
     fake = FakeBasware(server, [])
-    fake.routes[("POST", "/v1/subscriptions")] = server.Reply(200, [{"subscriptionId": "s1"}])
+    echo = {"taskType": "AccountingDocuments", "taskSubType": "WaitingForTransfer", "subscriptionType": "Webhook",
+            "notificationWebhookURL": "https://hooks.example/bw", "webhookAuthenticationToken": "hook-shared-secret"}
+    fake.routes[("POST", "/v1/subscriptions")] = server.Reply(200, [echo])
     answer = client.subscriptions.create("https://hooks.example/bw", "hook-shared-secret")
-    assert answer == [{"subscriptionId": "s1"}]
+    assert answer == [echo]
     assert api_calls(server)[-1].json()[0]["webhookAuthenticationToken"] == "hook-shared-secret"
     assert "hook-shared-secret" not in caplog.text and "bw-access-token-1" not in caplog.text
     assert "bw-secret" not in repr(client)
@@ -230,7 +240,9 @@ def test_subscription_secret_is_sent_but_never_logged(
 
 def test_list_tasks_empty_on_404(server: LocalServer, client: BaswareClient) -> None:
     FakeBasware(server, [])
-    assert client.subscriptions.list_tasks() == []
+    assert list(client.subscriptions.list_tasks()) == []
+    assert client.subscriptions.get_task("T-1") is None
+    assert client.subscriptions.existing() == []
 
 
 def test_token_is_fetched_once_for_many_calls(server: LocalServer, client: BaswareClient) -> None:
@@ -238,3 +250,59 @@ def test_token_is_fetched_once_for_many_calls(server: LocalServer, client: Baswa
     for i in range(5):
         client.documents.acknowledge(f"I{i}")
     assert client.tokens.token_requests == 1
+
+
+@pytest.mark.parametrize(("path", "answer"), [
+    ("/v1/accountingDocuments", [{"invoiceId": "A"}]),  # a bare array
+    ("/v1/accountingDocuments", {"documents": [{"invoiceId": "A"}]}),  # another endpoint's key
+    ("/v1/vendors", {"accountingDocuments": []}),
+    ("/v1/requestStatus", {"items": []}),
+    ("/v1/tasks", {"tasks": []}),
+])
+def test_list_answers_must_be_wrapped_under_the_endpoints_own_key(
+    server: LocalServer, client: BaswareClient, path: str, answer: Any
+) -> None:
+    fake = FakeBasware(server, [])
+    fake.routes[("GET", path)] = server.Reply(200, answer)
+    read = {"/v1/accountingDocuments": client.documents.iter, "/v1/vendors": client.vendors.iter,
+            "/v1/requestStatus": client.request_status.iter_errors, "/v1/tasks": client.subscriptions.list_tasks}
+    with pytest.raises(errors.ProtocolError, match=path):
+        list(read[path]())
+
+
+def test_amounts_are_decoded_as_exact_decimals(server: LocalServer, client: BaswareClient) -> None:
+    fake = FakeBasware(server, [])
+    raw = b'{"accountingDocuments": [{"invoiceId": "A", "netSum": 0.1, "grossSum": 1234567890123.01, "n": 3}]}'
+    fake.routes[("GET", "/v1/accountingDocuments/A")] = server.Reply(200, raw, {"Content-Type": "application/json"})
+    doc = client.documents.get("A")
+    assert doc is not None
+    assert doc["netSum"] == Decimal("0.1") and doc["grossSum"] == Decimal("1234567890123.01")
+    assert isinstance(doc["netSum"], Decimal) and doc["n"] == 3
+
+
+def test_vendors_filter_by_company_and_tasks_by_status(server: LocalServer, client: BaswareClient) -> None:
+    fake = FakeBasware(server, [])
+    fake.routes[("GET", "/v1/vendors")] = server.Reply(200, {"vendorEntities": [{"externalCode": "V1"}]})
+    fake.routes[("GET", "/v1/tasks")] = server.Reply(200, {"taskStatus": [{"taskId": "T1", "taskStatus": "New"}]})
+    fake.routes[("GET", "/v1/tasks/T1")] = server.Reply(200, {"taskStatus": [{"taskId": "T1"}]})
+    assert [v["externalCode"] for v in client.vendors.iter(company_code="10")] == ["V1"]
+    assert api_calls(server)[-1].query == {"pageSize": ["500"], "companyCode": ["10"]}
+    assert [t["taskId"] for t in client.subscriptions.list_tasks(task_status="New")] == ["T1"]
+    assert api_calls(server)[-1].query == {"taskStatus": ["New"]}
+    assert client.subscriptions.get_task("T1") == {"taskId": "T1"}
+    with pytest.raises(ValueError):
+        list(client.subscriptions.list_tasks(task_status="Done"))
+
+
+def test_subscriptions_are_listed_and_deleted_by_query(server: LocalServer, client: BaswareClient) -> None:
+    fake = FakeBasware(server, [])
+    sub = {"taskType": "AccountingDocuments", "taskSubType": "WaitingForTransfer", "subscriptionType": "Webhook",
+           "notificationWebhookURL": "https://h.example/x", "webhookAuthenticationToken": "listed-token-1"}
+    fake.routes[("GET", "/v1/subscriptions")] = server.Reply(200, {"subscriptions": [sub]})
+    fake.routes[("DELETE", "/v1/subscriptions")] = server.Reply(200, {"status": "ok", "numberOfRecordsDeleted": 1})
+    assert client.subscriptions.existing("AccountingDocuments") == [sub]
+    assert api_calls(server)[-1].query == {"taskType": ["AccountingDocuments"]}
+    assert client.subscriptions.delete("AccountingDocuments", "WaitingForTransfer",
+                                       datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == 1
+    assert api_calls(server)[-1].query == {"lastUpdated": ["2026-01-02T03:04:05Z"],
+                                           "taskType": ["AccountingDocuments"], "taskSubType": ["WaitingForTransfer"]}

@@ -143,6 +143,12 @@ def test_basware_token_request_uses_basic_auth_and_scope(server: LocalServer) ->
     assert form == {"grant_type": ["client_credentials"], "scope": ["vendors.read vendors.write"]}
 
 
+@pytest.mark.parametrize("scopes", ["", "  ", []])
+def test_basware_token_request_requires_a_scope(scopes: str | list[str]) -> None:
+    with pytest.raises(ValueError, match="requires a scope"):
+        BaswareTokenSource("http://127.0.0.1:9", "bw-client", "bw-secret-scope", scopes)
+
+
 def test_keycloak_token_request_form(server: LocalServer) -> None:
     server.sequence(server.Reply(200, {"access_token": "ifs-token-1", "expires_in": 180}))
     src = KeycloakTokenSource(server.url, "ifsrealm", "ifs-client", SecretStr("ifs-secret"))

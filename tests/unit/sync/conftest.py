@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -42,18 +43,22 @@ def catalog() -> Catalog:
     return Catalog(parts, values)
 
 
+# Spec-shaped (AccountingDocumentEntity): amounts are JSON numbers, which the client decodes to Decimal;
+# dates are date-times; the header's tax is taxSum1 (+ taxSum2), a coding row's taxSum (+ taxSum2).
 DOC: dict[str, Any] = {
     "invoiceId": "inv-1", "companyCode": "US10", "supplierCode": "10005", "invoiceNumber": "INV-1",
-    "invoiceDate": "2026-09-25", "dueDate": "2026-10-25", "currencyCode": "USD",
-    "netSum": "150.00", "taxSum": "10.88", "grossSum": "160.88", "paymentTermCode": "NET30",
+    "invoiceDate": "2026-09-25T00:00:00Z", "dueDate": "2026-10-25T00:00:00Z", "currencyCode": "USD",
+    "netSum": Decimal("150.00"), "taxPercent1": Decimal("7.25"), "taxSum1": Decimal("10.88"),
+    "grossSum": Decimal("160.88"), "paymentTermCode": "NET30", "paymentBlock": False,
     "processingStatus": "WaitingForTransfer", "lastUpdated": "2026-10-02T00:00:00Z",
     "codingRows": [
-        {"rowIndex": 1, "accountCode": "6000", "costCenterCode": "cc1001", "dimCode1": "PROD", "projectCode": None,
-         "taxCode": "VAT7.25", "netTotal": "100.00", "taxSum": "7.25", "grossTotal": "107.25",
-         "orderNumber": "PO1", "comment": None},
-        {"rowIndex": 2, "accountCode": "GL-6100", "costCenterCode": "CC1001", "dimCode1": "PROD",
-         "projectCode": "PRJ-ERP", "taxCode": "VAT7.25", "netTotal": "50.00", "taxSum": "3.63",
-         "grossTotal": "53.63"},
+        {"externalCode": "inv-1-1", "rowIndex": 1, "accountCode": "6000", "costCenterCode": "cc1001",
+         "dimCode1": "PROD", "projectCode": None, "taxCode": "VAT7.25", "taxPercent": Decimal("7.25"),
+         "netTotal": Decimal("100.00"), "taxSum": Decimal("7.25"), "grossTotal": Decimal("107.25"),
+         "orderNumber": "PO1", "lastComment": None},
+        {"externalCode": "inv-1-2", "rowIndex": 2, "accountCode": "GL-6100", "costCenterCode": "CC1001",
+         "dimCode1": "PROD", "projectCode": "PRJ-ERP", "taxCode": "VAT7.25", "taxPercent": Decimal("7.25"),
+         "netTotal": Decimal("50.00"), "taxSum": Decimal("3.63"), "grossTotal": Decimal("53.63")},
     ],
 }
 

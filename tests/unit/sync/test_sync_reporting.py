@@ -40,10 +40,12 @@ def test_ifs_values_compare_as_ifs_returns_them() -> None:
 def test_supplier_body_from_a_basware_vendor() -> None:
     vendor = {"externalCode": "V1", "vendorCode": "20001", "name": "Acme Steel Inc." + "x" * 200,
               "identifiers": [{"id": "DUNS1", "schemeId": "DUNS"}, {"id": "US123", "schemeId": "VAT"}],
-              "addresses": [{"countryCode": "us"}],
-              "paymentMeans": [{"currencyCode": "EUR"}, {"currencyCode": "USD", "isDefault": True}]}
+              "addresses": [{"externalCode": "A1", "name": "HQ", "countryId": "us"}],
+              "paymentMeans": [{"paymentMeansCode": "1", "currencyCode": "EUR"},
+                               {"paymentMeansCode": "2", "currencyCode": "USD", "default": True}],
+              "paymentTerms": {"paymentTermCode": "NET30"}}
     body = supplier_body("20001", vendor)
     assert body == {"SupplierId": "20001", "Name": ("Acme Steel Inc." + "x" * 200)[:100], "Country": "US",
                     "AssociationNo": "US123", "Currency": "USD"}
-    assert supplier_body("20002", {"addresses": [{"countryCode": "Germany"}]}) == {
+    assert supplier_body("20002", {"addresses": [{"countryId": "Germany"}]}) == {
         "SupplierId": "20002", "Name": "20002"}

@@ -6,6 +6,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from spec import Spec, available_or_none
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
@@ -35,21 +37,33 @@ def dataset() -> Dataset:
 
 
 class Api:
-    """A thin test client: bearer token, a fresh X-BW-REQUEST-ID per call, manual pre-signed redirects."""
+    """A thin test client: bearer token, a fresh X-BW-REQUEST-ID per call, manual pre-signed redirects.
 
-    def __init__(self, sim: BaswareSimulator, url: str) -> None:
+    Every answer of the simulator's Basware API (not /_sandbox) is checked against Basware's OpenAPI
+    files: the status must be documented for the operation and the body must match its schema.
+    """
+
+    def __init__(self, sim: BaswareSimulator, url: str, spec: Spec | None) -> None:
         self.sim = sim
         self.url = url
+        self.spec = spec
         self.http = requests.Session()
         self._token: str | None = None
+        self._redirected_from: tuple[str, str] | None = None
+
+    def checked(self, method: str, path: str, response: requests.Response) -> requests.Response:
+        if self.spec is not None:
+            self.spec.check(method, path.split("?")[0], response)
+        return response
 
     def token(self, scope: str | None = ALL_SCOPES, auth: tuple[str, str] | None = None) -> requests.Response:
         settings = self.sim.settings
         form = {"grant_type": "client_credentials"}
         if scope is not None:
             form["scope"] = scope
-        return self.http.post(f"{self.url}/v1/tokens", data=form,
-                              auth=auth or (settings.client_id, settings.client_secret))
+        response = self.http.post(f"{self.url}/v1/tokens", data=form,
+                                  auth=auth or (settings.client_id, settings.client_secret))
+        return self.checked("POST", "/v1/tokens", response)
 
     @property
     def bearer(self) -> str:
@@ -64,12 +78,24 @@ class Api:
         sent = {"Authorization": f"Bearer {token or self.bearer}", "X-BW-REQUEST-ID": str(uuid.uuid4()),
                 **(headers or {})}
         kwargs.setdefault("allow_redirects", False)
-        return self.http.request(method, f"{self.url}{path}", headers=sent, **kwargs)
+        response = self.http.request(method, f"{self.url}{path}", headers=sent, **kwargs)
+        if response.status_code == 302:
+            self._redirected_from = (method, path)
+        return self.checked(method, path, response)
+
+    def raw(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A request exactly as given (own headers, no token added), still checked against the spec."""
+        kwargs.setdefault("allow_redirects", False)
+        return self.checked(method, path, self.http.request(method, f"{self.url}{path}", **kwargs))
 
     def follow(self, response: requests.Response) -> requests.Response:
-        """Follow the 302 to the pre-signed URL the way a correct client does: without Authorization."""
+        """Follow the 302 to the pre-signed URL the way a correct client does: without Authorization.
+        A 200 there is the answer of the operation that redirected, and is checked as such."""
         assert response.status_code == 302, (response.status_code, response.text)
-        return self.http.get(urljoin(self.url, response.headers["Location"]), allow_redirects=False)
+        page = self.http.get(urljoin(self.url, response.headers["Location"]), allow_redirects=False)
+        if page.status_code == 200 and self._redirected_from is not None:
+            self.checked(*self._redirected_from, page)
+        return page
 
     def documents_page(self, params: dict[str, Any], continuation: str | None = None) -> requests.Response:
         headers = {"x-amz-meta-continuationtoken": continuation} if continuation else {}
@@ -84,13 +110,19 @@ class Api:
             if page.status_code == 404 and not docs:
                 return docs
             assert page.status_code == 200, page.text
-            docs += page.json()
+            docs += page.json()["accountingDocuments"]
             continuation = page.headers.get("X-amz-meta-continuationToken")
             if not continuation:
                 return docs
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.http.request(method, f"{self.url}/_sandbox/basware{path}", **kwargs)
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec | None:
+    """Basware's OpenAPI files, or None outside CI when they are not beside the repository."""
+    return available_or_none()
 
 
 @pytest.fixture
@@ -130,20 +162,20 @@ def live() -> Iterator[tuple[ThreadedServer, Switch]]:
 
 
 @pytest.fixture
-def api(sim: BaswareSimulator, live: tuple[ThreadedServer, Switch]) -> Iterator[Api]:
+def api(sim: BaswareSimulator, live: tuple[ThreadedServer, Switch], spec: Spec | None) -> Iterator[Api]:
     server, switch = live
     switch.app = sim.app
-    client = Api(sim, server.url)
+    client = Api(sim, server.url, spec)
     yield client
     client.http.close()
     switch.app = None
 
 
 @pytest.fixture
-def served(sim: BaswareSimulator) -> Iterator[Api]:
+def served(sim: BaswareSimulator, spec: Spec | None) -> Iterator[Api]:
     """The simulator on a server of its own, `serve(sim.app)`, as the demo and the e2e tests run it."""
     with serve(sim.app) as server:
-        client = Api(sim, server.url)
+        client = Api(sim, server.url, spec)
         yield client
         client.http.close()
 
@@ -172,8 +204,9 @@ class Receiver:
             return [r for r in self.received if r.json.get("taskType") != "ConnectionTest"]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    """A webhook endpoint on 127.0.0.1 for as long as the block runs."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -193,6 +226,14 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/basware"
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with webhook_receiver() as state:
+        yield state

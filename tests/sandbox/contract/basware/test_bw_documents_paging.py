@@ -23,7 +23,7 @@ def test_list_answers_302_to_a_presigned_url_on_the_same_server(api: Api) -> Non
     assert {"X-Amz-Signature", "X-Amz-Expires", "X-Amz-Date", "X-Amz-Algorithm"} <= set(query)
     page = api.follow(response)
     assert page.status_code == 200
-    docs = page.json()
+    docs = page.json()["accountingDocuments"]
     assert len(docs) == 5
     assert all(d["processingStatus"] == "WaitingForTransfer" for d in docs)
     assert page.headers["x-amzn-RequestId"]
@@ -56,7 +56,7 @@ def test_single_document_get_redirects_too(api: Api, dataset: Dataset) -> None:
     invoice_id = dataset.invoice_id(3)
     response = api.call("GET", f"/v1/accountingDocuments/{invoice_id}")
     assert response.status_code == 302
-    doc = api.follow(response).json()
+    [doc] = api.follow(response).json()["accountingDocuments"]
     assert doc["invoiceId"] == invoice_id
     assert doc["codingRows"]
     assert api.call("GET", "/v1/accountingDocuments/no-such-invoice").status_code == 404
@@ -78,7 +78,7 @@ def test_last_page_has_no_continuation_token(api: Api) -> None:
     page3 = api.documents_page({**WAITING, "pageSize": 100}, page2.headers["X-amz-meta-continuationToken"])
     assert page3.status_code == 200
     assert "X-amz-meta-continuationToken" not in page3.headers
-    assert len(page3.json()) == 240 - 200
+    assert len(page3.json()["accountingDocuments"]) == 240 - 200
 
 
 def test_continuation_token_in_the_query_string_is_ignored(api: Api) -> None:
@@ -86,7 +86,8 @@ def test_continuation_token_in_the_query_string_is_ignored(api: Api) -> None:
     token = first.headers["X-amz-meta-continuationToken"]
     again = api.documents_page({**WAITING, "pageSize": 10, "continuationToken": token,
                                 "x-amz-meta-continuationtoken": token})
-    assert [d["invoiceId"] for d in again.json()] == [d["invoiceId"] for d in first.json()]
+    assert [d["invoiceId"] for d in again.json()["accountingDocuments"]] == [
+        d["invoiceId"] for d in first.json()["accountingDocuments"]]
 
 
 def test_continuation_token_with_different_query_parameters_is_400(api: Api) -> None:
@@ -111,7 +112,7 @@ def test_page_size_outside_1_to_100_is_400(api: Api, size: str) -> None:
 
 
 def test_default_page_size_is_100(api: Api) -> None:
-    assert len(api.documents_page(WAITING).json()) == 100
+    assert len(api.documents_page(WAITING).json()["accountingDocuments"]) == 100
 
 
 def test_no_matching_documents_is_404(api: Api) -> None:
@@ -151,7 +152,7 @@ def test_p2p_processing_mode_filter(api: Api) -> None:
 
 def test_pages_hold_fewer_documents_when_they_have_many_coding_rows(api: Api, sim: BaswareSimulator,
                                                                   dataset: Dataset) -> None:
-    rows = [{"rowIndex": n, "accountCode": "6000", "netTotal": "1.00"} for n in range(1, 201)]
+    rows = [{"rowIndex": n, "accountCode": "6000", "netTotal": 1.0} for n in range(1, 201)]
     docs = [{"invoiceId": f"BIG-{n}", "companyCode": "US10", "codingRows": rows} for n in range(5)]
     api.admin("POST", "/documents", json={"documents": docs})
     params = {**WAITING, "pageSize": 100, "lastUpdated": dataset.invoice(239)["lastUpdated"]}
@@ -159,8 +160,8 @@ def test_pages_hold_fewer_documents_when_they_have_many_coding_rows(api: Api, si
     continuation = None
     while True:
         page = api.documents_page(params, continuation)
-        assert sum(len(d["codingRows"]) for d in page.json()) <= sim.settings.max_rows_per_page
-        sizes.append(len(page.json()))
+        assert sum(len(d["codingRows"]) for d in page.json()["accountingDocuments"]) <= sim.settings.max_rows_per_page
+        sizes.append(len(page.json()["accountingDocuments"]))
         continuation = page.headers.get("X-amz-meta-continuationToken")
         if not continuation:
             break
@@ -171,4 +172,4 @@ def test_a_document_with_more_rows_than_a_page_allows_still_comes_alone(api: Api
     rows = [{"rowIndex": n, "accountCode": "6000"} for n in range(1, 701)]
     api.admin("POST", "/documents", json=[{"invoiceId": "HUGE", "companyCode": "US10", "codingRows": rows}])
     page = api.documents_page({**WAITING, "lastUpdated": dataset.invoice(239)["lastUpdated"]})
-    assert [d["invoiceId"] for d in page.json()] == ["HUGE"]
+    assert [d["invoiceId"] for d in page.json()["accountingDocuments"]] == ["HUGE"]

@@ -17,8 +17,8 @@ def test_every_response_has_a_unique_amzn_request_id(api: Api) -> None:
         api.token(auth=("x", "y")),
         api.call("GET", "/v1/vendors", params={"pageSize": 1}),
         api.call("GET", "/v1/accountingDocuments", params={"pageSize": 1}),
-        api.call("GET", "/v1/no-such-endpoint"),
-        api.call("DELETE", "/v1/vendors"),
+        api.http.get(f"{api.url}/v1/no-such-endpoint"),  # not Basware operations: not spec-checked
+        api.http.put(f"{api.url}/v1/vendors", headers={"Authorization": f"Bearer {api.bearer}"}),
         api.http.get(f"{api.url}/v1/vendors"),
         api.admin("GET", "/requests"),
     ]

@@ -30,7 +30,7 @@ def test_wrong_credentials_are_401(api: Api) -> None:
 
 
 def test_form_credentials_instead_of_basic_auth_are_401(api: Api) -> None:
-    response = api.http.post(f"{api.url}/v1/tokens", data={
+    response = api.raw("POST", "/v1/tokens", data={
         "grant_type": "client_credentials", "client_id": "sandbox-basware-client",
         "client_secret": "sandbox-basware-secret"})
     assert response.status_code == 401
@@ -43,14 +43,27 @@ def test_unknown_scope_is_400_invalid_scope(api: Api) -> None:
 
 
 def test_wrong_grant_type_is_400(api: Api) -> None:
-    response = api.http.post(f"{api.url}/v1/tokens", data={"grant_type": "password"},
-                             auth=("sandbox-basware-client", "sandbox-basware-secret"))
+    response = api.raw("POST", "/v1/tokens", data={"grant_type": "password", "scope": "vendors.read"},
+                       auth=("sandbox-basware-client", "sandbox-basware-secret"))
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
 
 
+def test_scope_is_required_422(api: Api) -> None:
+    response = api.token(scope=None)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "scope"]
+
+
+def test_api_calls_may_authenticate_with_basic_credentials(api: Api) -> None:
+    settings = api.sim.settings
+    assert api.raw("GET", "/v1/vendors", auth=(settings.client_id, settings.client_secret)).status_code == 200
+    wrong = api.raw("GET", "/v1/vendors", auth=(settings.client_id, "wrong"))
+    assert wrong.status_code == 401 and wrong.json()["errors"][0]["code"] == "CREDENTIAL_VALIDATION_ERROR"
+
+
 def test_missing_or_garbage_bearer_token_is_401_in_basware_format(api: Api) -> None:
-    missing = api.http.get(f"{api.url}/v1/vendors")
+    missing = api.raw("GET", "/v1/vendors")
     assert missing.status_code == 401
     assert missing.json()["hasErrors"] is True
     assert missing.json()["errors"][0]["type"] == "SECURITY"

@@ -23,7 +23,7 @@ def _all_vendors(api: Api, params: dict[str, Any]) -> list[dict[str, Any]]:
         if response.status_code == 404:
             return out
         assert response.status_code == 200, response.text
-        out += response.json()
+        out += response.json()["vendorEntities"]
         token = response.headers.get("X-amz-meta-continuationToken")
         if not token:
             return out
@@ -36,28 +36,29 @@ def test_seeded_vendors_are_realistic_and_listed(api: Api, dataset: Dataset) -> 
     first = next(v for v in vendors if v["externalCode"] == dataset.basware_vendors[0].supplier_id)
     supplier = dataset.basware_vendors[0]
     assert first["vendorCode"] == supplier.supplier_id and first["name"] == supplier.name
-    assert first["identifiers"] == [{"id": supplier.vat_no, "schemeId": "VAT"}]
+    assert first["identifiers"] == [{"id": supplier.vat_no, "schemeId": "VAT", "defaultPartyId": True}]
     known = {c.basware_company_code for c in dataset.companies}
     assert {c["companyCode"] for c in first["companies"]} <= known
     assert first["processingStatus"] == {"active": True, "paymentDenied": False}
-    assert first["addresses"] and first["paymentTerms"] and first["lastUpdated"]
+    assert first["addresses"] and first["lastUpdated"]
+    assert set(first["paymentTerms"]) == {"paymentTermCode"}  # one object, not a list
 
 
 def test_post_creates_and_overwrites_by_external_code(api: Api, sim: BaswareSimulator) -> None:
-    full = _vendor("V-1", paymentTerms=[{"paymentTermCode": "NET30"}])
+    full = _vendor("V-1", paymentTerms={"paymentTermCode": "NET30"})
     assert api.call("POST", "/v1/vendors", json=[full]).status_code == 200
     assert api.call("POST", "/v1/vendors", json=[_vendor("V-1", name="Renamed Ltd.")]).status_code == 200
     stored = api.call("GET", "/v1/vendors/V-1").json()
     assert stored["name"] == "Renamed Ltd."
-    assert stored["paymentTerms"] == []  # overwrite, not merge
+    assert "paymentTerms" not in stored  # overwrite, not merge
     assert sim.vendor("V-1")["lastModifiedBy"] == "API"
 
 
-def test_post_answers_with_the_request_id_for_request_status(api: Api) -> None:
+def test_post_answers_with_the_vendors_and_the_request_id_for_request_status(api: Api) -> None:
     response = api.call("POST", "/v1/vendors", json=[_vendor("V-2")])
-    body = response.json()
-    assert body == {"requestId": response.headers["x-amzn-RequestId"], "hasErrors": False, "errors": []}
-    status = api.call("GET", f"/v1/requestStatus/{body['requestId']}").json()
+    [vendor] = response.json()
+    assert vendor["externalCode"] == "V-2" and vendor["lastUpdated"]
+    status = api.call("GET", f"/v1/requestStatus/{response.headers['x-amzn-RequestId']}").json()
     entry = status["requestStatus"][0]
     assert entry["entityType"] == "Vendor" and entry["requestStatus"] == "Success"
     assert entry["systems"][0]["items"] == [{"externalCode": "V-2", "parentExternalCode": None,
@@ -86,8 +87,9 @@ def test_vendor_with_unknown_company_is_accepted_then_reported(api: Api) -> None
     errors = api.call("GET", "/v1/requestStatus", params={"status": "Error"}).json()["requestStatus"]
     assert len(errors) == 1
     assert errors[0]["requestId"] == response.headers["x-amzn-RequestId"]
-    assert errors[0]["errors"][0]["externalCode"] == "V-4"
-    assert errors[0]["errors"][0]["type"] == "BUSINESS"
+    failed = [i for i in errors[0]["systems"][0]["items"] if i["status"] == "Error"]
+    assert [i["externalCode"] for i in failed] == ["V-4"]
+    assert failed[0]["errors"][0]["category"] == "DataValidation"
     assert api.call("GET", "/v1/vendors/V-3").status_code == 200
     assert api.call("GET", "/v1/vendors/V-4").status_code == 404  # skipped
 
@@ -105,7 +107,7 @@ def test_patch_updates_only_the_given_fields(api: Api) -> None:
     api.call("POST", "/v1/vendors", json=[_vendor("V-6")])
     blocked = {"processingStatus": {"active": True, "paymentDenied": True}}
     response = api.call("PATCH", "/v1/vendors/V-6", json=blocked)
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json()["processingStatus"]["paymentDenied"] is True
     stored = api.call("GET", "/v1/vendors/V-6").json()
     assert stored["processingStatus"]["paymentDenied"] is True
     assert stored["name"] == "Acme Steel Inc."
@@ -117,7 +119,7 @@ def test_patch_updates_only_the_given_fields(api: Api) -> None:
 
 def test_vendor_paging_with_continuation_header_and_page_size_limits(api: Api, dataset: Dataset) -> None:
     first = api.call("GET", "/v1/vendors", params={"pageSize": 20})
-    assert len(first.json()) == 20
+    assert len(first.json()["vendorEntities"]) == 20
     token = first.headers["X-amz-meta-continuationToken"]
     wrong = api.call("GET", "/v1/vendors", params={"pageSize": 21},
                      headers={"x-amz-meta-continuationtoken": token})
@@ -127,7 +129,9 @@ def test_vendor_paging_with_continuation_header_and_page_size_limits(api: Api, d
     assert api.call("GET", "/v1/vendors", params={"pageSize": 501}).status_code == 400
     assert api.call("GET", "/v1/vendors", params={"pageSize": 0}).status_code == 400
     one_page = api.call("GET", "/v1/vendors", params={"pageSize": 500})
-    assert len(one_page.json()) == len(dataset.basware_vendors)
+    assert len(one_page.json()["vendorEntities"]) == len(dataset.basware_vendors)
+    default = api.call("GET", "/v1/vendors").json()["vendorEntities"]
+    assert len(default) == min(100, len(dataset.basware_vendors))  # the spec's default page size
 
 
 def test_vendor_last_updated_filter(api: Api) -> None:
@@ -154,3 +158,24 @@ def test_vendor_created_in_the_ui_is_not_returned_by_the_api(api: Api) -> None:
     assert api.admin("GET", "/vendors/UI-ONLY").json()["apiManaged"] is False
     assert api.call("GET", "/v1/vendors/UI-ONLY").status_code == 404
     assert "UI-ONLY" not in {v["externalCode"] for v in _all_vendors(api, {})}
+
+
+def test_vendors_filter_by_company_code(api: Api) -> None:
+    api.call("POST", "/v1/vendors", json=[_vendor("V-C1", company="MX30"), _vendor("V-C2", company="US10")])
+    found = {v["externalCode"] for v in _all_vendors(api, {"companyCode": "MX30"})}
+    assert "V-C1" in found and "V-C2" not in found
+    assert all(any(c["companyCode"] == "MX30" for c in v["companies"])
+               for v in _all_vendors(api, {"companyCode": "MX30"}))
+
+
+def test_vendors_in_the_old_shape_are_refused(api: Api) -> None:
+    old = _vendor("V-OLD", paymentTerms=[{"paymentTermCode": "NET30"}])  # a list: the spec has one object
+    response = api.call("POST", "/v1/vendors", json=[old])
+    assert response.status_code == 400 and "paymentTerms" in response.json()["errors"][0]["message"]
+
+
+def test_delete_vendors_by_external_code(api: Api) -> None:
+    api.call("POST", "/v1/vendors", json=[_vendor("V-D1"), _vendor("V-D2")])
+    assert api.call("DELETE", "/v1/vendors", json={"externalCode": "V-D1"}).status_code == 200
+    assert api.call("GET", "/v1/vendors/V-D1").status_code == 404
+    assert api.call("GET", "/v1/vendors/V-D2").status_code == 200
