@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from ml_connector.airflow.hooks import field_errors, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
-from ml_connector.connection_check import CheckResult, check_basware, check_ifs
+from ml_connector.connection_check import CheckResult, check_basware, check_ifs, check_ifs_field_map
 from ml_connector.connection_settings import (
     CONN_TYPE_BASWARE,
     CONN_TYPE_IFS,
@@ -87,8 +87,10 @@ def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckRes
     except ConfigError as exc:
         results.append(CheckResult("Basware", False, str(exc)))
     try:
-        with tenant_ifs_settings(tenant).build_client() as client:
+        with tenant_ifs_settings(tenant).build_client(fields=tenant.ifs.fields) as client:
             results.append(check_ifs(client, tenant.companies.values()))
+            if results[-1].ok:  # the names are only worth checking where the projections answer
+                results.append(check_ifs_field_map(client))
     except ConfigError as exc:
         results.append(CheckResult("IFS Cloud", False, str(exc)))
     return results
