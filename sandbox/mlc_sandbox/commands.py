@@ -23,7 +23,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
     options = SandboxOptions(seed=args.seed, invoices=args.invoices, suppliers=args.suppliers,
                              faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
-                             ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit)
+                             ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit,
+                             ifs_profile=args.ifs_profile)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(options) as sandbox:
@@ -34,7 +35,8 @@ def _simulate(args: argparse.Namespace) -> int:
               f"fault profile '{options.faults}'")
         print(f"  Basware P2P API : {bw['base_url']}")
         print(f"    token         : POST {bw['token_url']}  (HTTP Basic {bw['client_id']}:{bw['client_secret']})")
-        print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/")
+        print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/  "
+              f"(names: profile {options.ifs_profile})")
         print(f"    token         : POST {ifs['token_url']}")
         print(f"    client        : {ifs['client_id']} / {ifs['client_secret']} (realm {ifs['realm']})")
         print(f"  fault injection : {bw['base_url']}/_sandbox/faults and {ifs['base_url']}/_sandbox/faults")
@@ -61,6 +63,8 @@ def add_simulate(sub: Subparsers) -> None:
     sim.add_argument("--faults", default="none", help="fault profile: none, flaky, chaos, invalid-data")
     sim.add_argument("--ifs-token-ttl", type=int, default=180, help="IFS token lifetime in seconds")
     sim.add_argument("--ifs-page-limit", type=int, default=5000, help="IFS OData server page size")
+    sim.add_argument("--ifs-profile", default="ifs-cloud", choices=("ifs-cloud", "ifs-apps10"),
+                     help="IFS naming profile served (a tenant then needs ifs.field_map set to the same)")
     sim.set_defaults(handler=_simulate)
 
 

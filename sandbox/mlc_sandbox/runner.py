@@ -23,6 +23,7 @@ class SandboxOptions:
     ifs_port: int = 0
     ifs_token_ttl: int = 180
     ifs_page_limit: int = 5000
+    ifs_profile: str = "ifs-cloud"  # IFS naming profile served (mlc_sandbox.ifs.profiles)
 
 
 class Sandbox:
@@ -37,7 +38,8 @@ class Sandbox:
         self.injector = FaultInjector(fault_profile.rules, seed=opts.seed)
         self.basware = BaswareSimulator(self.dataset, self.injector, BaswareSettings())
         self.ifs = IfsSimulator(self.dataset, self.injector,
-                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit))
+                                IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit),
+                                profile=opts.ifs_profile)
         self._servers: list[ThreadedServer] = []
 
     def start(self) -> Sandbox:

@@ -20,7 +20,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from ml_connector.field_map import BOOLEAN, DATE, INTEGER, NUMBER, TEXT, TIMESTAMP, IfsFieldMap, SetRequirement
-from ml_connector.http.errors import FatalError, MlConnectorError
+from ml_connector.http.errors import FatalError, MlConnectorError, NotFoundError
 from ml_connector.ifs.client import IfsClient
 from ml_connector.ifs.wire import metadata_path
 
@@ -187,6 +187,10 @@ def check_contract(client: IfsClient, fields: IfsFieldMap | None = None) -> Cont
             meta = read_metadata(client, projection)
         except ContractMismatch as exc:
             problems.append(f"projection {projection}: {exc}")
+            continue
+        except NotFoundError:
+            problems.append(f"projection {projection} does not exist (404 on its $metadata; or the service user "
+                            "may not use it)")
             continue
         except MlConnectorError as exc:
             problems.append(f"projection {projection}: $metadata not readable ({exc})")

@@ -18,7 +18,6 @@ from starlette.responses import Response
 from mlc_sandbox.ifs import writes
 from mlc_sandbox.ifs.bodies import coerce, parse_json
 from mlc_sandbox.ifs.context import SimContext
-from mlc_sandbox.ifs.entities import BY_SET, projection_sets
 from mlc_sandbox.ifs.errors import IfsError, bad_query, not_found
 from mlc_sandbox.ifs.metadata import csdl, service_document
 from mlc_sandbox.ifs.model import EntityType
@@ -58,7 +57,7 @@ async def _handle(ctx: SimContext, request: Request, tier: str, rest: str) -> Re
         raise not_found(f"No resource at /{tier}/.")
     ctx.tokens.authenticate(request)
     match = _SVC.fullmatch(rest)
-    if not match or not projection_sets(match["projection"]):
+    if not match or not ctx.db.schema.projection_sets(match["projection"]):
         raise not_found(f"Projection {rest.split('/')[0]!r} does not exist.")
     projection = match["projection"]
     root = f"{str(request.base_url).rstrip('/')}/{tier}/ifsapplications/projection/v1/{projection}.svc"
@@ -68,8 +67,8 @@ async def _handle(ctx: SimContext, request: Request, tier: str, rest: str) -> Re
         if method != "GET" or len(segments) > 1 or (segments and segments[0].key):
             raise IfsError(405, "ODP_METHOD_NOT_ALLOWED", f"{method} is not allowed here.")
         if not segments:
-            return odata_response(service_document(projection, root))
-        return Response(csdl(projection), media_type="application/xml", headers={"OData-Version": "4.0"})
+            return odata_response(service_document(ctx.db.schema, projection, root))
+        return Response(csdl(ctx.db.schema, projection), media_type="application/xml", headers={"OData-Version": "4.0"})
     if method in ("PATCH", "DELETE") and not request.headers.get("if-match"):
         raise IfsError(ctx.settings.missing_precondition_status, "ODP_MISSING_PRECONDITION",
                        "The request is missing a precondition: send the entity's ETag in If-Match.")
@@ -88,7 +87,7 @@ async def _handle(ctx: SimContext, request: Request, tier: str, rest: str) -> Re
 # -- addressing ------------------------------------------------------------------------------------
 def _resolve(ctx: SimContext, projection: str, segments: list[Segment]) -> Target:
     first = segments[0]
-    etype = BY_SET.get(first.name)
+    etype = ctx.db.schema.by_set.get(first.name)
     if etype is None or etype.projection != projection:
         raise not_found(f"Resource not found for the segment '{first.name}'.")
     target = Target(etype, etype.entity_set)
@@ -102,7 +101,7 @@ def _resolve(ctx: SimContext, projection: str, segments: list[Segment]) -> Targe
         if nav is None or target.row is None:
             raise not_found(f"Resource not found for the segment '{segment.name}'.")
         parent = target.row
-        child = BY_SET[nav.target]
+        child = ctx.db.schema.by_set[nav.target]
         fixed = {t: parent.values[s] for t, s in nav.key_map} | dict(nav.constants)
         target = Target(child, child.entity_set, fixed=fixed)
         if segment.key is not None:
