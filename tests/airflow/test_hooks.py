@@ -108,6 +108,6 @@ def test_hook_get_conn_returns_our_client(sandbox: Sandbox, creds: dict, monkeyp
     monkeypatch.setenv("AIRFLOW_CONN_T_IFS_HOOK", conn.get_uri())
     client = IfsCloudHook("t_ifs_hook").get_conn()
     assert isinstance(client, IfsClient)
-    companies = client.entities.companies
-    assert {row["Company"] for row in client.reads.iter(companies.projection, companies.entity_set)} == {
+    companies = client.fields.companies
+    assert {row[companies.company] for row in client.reads.iter(companies.projection, companies.entity_set)} == {
         "10", "20", "30", "40"}

@@ -90,7 +90,7 @@ def test_proposal_changed_in_ifs_before_finalize_is_a_control_total_mismatch(dag
     victim = dag_env.sandbox.ifs.proposals()[0]
     # "Another user" changes the net amount in IFS after the connector created the proposal.
     key = {"Company": victim["Company"], "InvoiceId": victim["InvoiceId"]}
-    dag_env.sandbox.ifs.modify_as_other_user("ManSuppInvoiceSet", key, {"NetAmount": 1})
+    dag_env.sandbox.ifs.modify_as_other_user("ManSuppInvoiceSet", key, {dag_env.sandbox.ifs.names.net: 1})
     dag_env.clear_faults()
 
     assert child.wait() == "failed"

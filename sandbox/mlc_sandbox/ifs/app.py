@@ -17,7 +17,7 @@ from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.context import SimContext
 from mlc_sandbox.ifs.entities import Schema
 from mlc_sandbox.ifs.handlers import odata_router
-from mlc_sandbox.ifs.profiles import DEFAULT_PROFILE, names_for
+from mlc_sandbox.ifs.profiles import DEFAULT_PROFILE, Names, names_for
 from mlc_sandbox.ifs.settings import IfsSettings
 from mlc_sandbox.ifs.store import Database
 from mlc_sandbox.request_log import RequestLog, RequestLogMiddleware
@@ -64,6 +64,11 @@ class IfsSimulator:
     @property
     def profile(self) -> str:
         return self.schema.names.profile
+
+    @property
+    def names(self) -> Names:
+        """The IFS names this simulator serves (its own copy, never the connector's field map)."""
+        return self.schema.names
 
     @property
     def clock(self) -> SimClock:

@@ -100,6 +100,12 @@ class Env:
         doc.update(changes)
         return self.sb.basware.ctx.documents.add_documents([doc])[0]
 
+    def add_code_part_value(self, company: str, letter: str, value: str) -> None:
+        """A new value of code part `letter` in IFS, created through the API in the tenant's names."""
+        cv = self.names.code_part_values
+        self.ifs.writes.create(cv.projection, cv.entity_set, {cv.values[letter]: value, "Description": "New"},
+                               keys={cv.company: company}, navigation=cv.navigations[letter])
+
     def waiting(self) -> list[str]:
         return [d["invoiceId"] for d in self.basware.documents.iter()]
 
