@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from ml_connector.sync import reporting
+from ml_connector.field_map import default_field_map
 from ml_connector.sync.invoice_suppliers import supplier_body
 from ml_connector.sync.proposals import differences, same
 
@@ -42,8 +43,9 @@ def test_supplier_body_from_a_basware_vendor() -> None:
               "identifiers": [{"id": "DUNS1", "schemeId": "DUNS"}, {"id": "US123", "schemeId": "VAT"}],
               "addresses": [{"countryCode": "us"}],
               "paymentMeans": [{"currencyCode": "EUR"}, {"currencyCode": "USD", "isDefault": True}]}
-    body = supplier_body("20001", vendor)
+    names = default_field_map().suppliers
+    body = supplier_body(names, "20001", vendor)
     assert body == {"SupplierId": "20001", "Name": ("Acme Steel Inc." + "x" * 200)[:100], "Country": "US",
                     "AssociationNo": "US123", "Currency": "USD"}
-    assert supplier_body("20002", {"addresses": [{"countryCode": "Germany"}]}) == {
+    assert supplier_body(names, "20002", {"addresses": [{"countryCode": "Germany"}]}) == {
         "SupplierId": "20002", "Name": "20002"}
