@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from mlc_sandbox.ifs.errors import business, detail
+from mlc_sandbox.ifs.model import snake_upper
 from mlc_sandbox.ifs.profiles import Names
 from mlc_sandbox.ifs.rules import Context, Rules, check_company, check_supplier, code_part_row
 from mlc_sandbox.ifs.store import Row
@@ -104,7 +105,7 @@ class PostingRules(Rules):
     def before_update(self, ctx: Context, row: Row, changes: dict[str, Any]) -> None:
         account = ctx.schema.code_part_props["A"]
         if account in changes and not changes[account]:
-            raise business(f"Field [{account.upper()}] in ManSuppInvoicePostings is mandatory.", account)
+            raise business(f"Field [{snake_upper(account)}] in ManSuppInvoicePostings is mandatory.", account)
         if "CurrAmount" in changes and changes["CurrAmount"] is None:
             raise business("Field [CURR_AMOUNT] in ManSuppInvoicePostings is mandatory.", "CurrAmount")
         for prop in ctx.schema.code_part_props.values():
