@@ -90,14 +90,14 @@ class GlAccountRules(_Strict):
         return basware_account
 
 
-class IfsSettings(_Strict):
+class TenantIfs(_Strict):
     """Which IFS names the tenant's release uses: a shipped profile plus single-name overrides."""
 
     field_map: str = DEFAULT_PROFILE
     field_overrides: dict[str, Any] = {}
 
     @model_validator(mode="after")
-    def _resolvable(self) -> IfsSettings:
+    def _resolvable(self) -> TenantIfs:
         self.fields  # noqa: B018  (refused here, at load, with the tenant and field named)
         return self
 
@@ -123,7 +123,7 @@ class TenantConfig(_Strict):
     # IFS company -> {Basware coding-row field -> IFS code part letter B..J}.
     dimensions: dict[str, dict[str, str]] = {}
     gl_accounts: GlAccountRules = GlAccountRules()
-    ifs: IfsSettings = IfsSettings()
+    ifs: TenantIfs = TenantIfs()
     trigger: TriggerConfig = TriggerConfig()
     alerts: AlertConfig = AlertConfig()
     # Who owns vendor master data fields when both systems changed them since the last sync.

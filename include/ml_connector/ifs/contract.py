@@ -107,7 +107,10 @@ def _inherit(meta: Metadata, name: str, base: str, depth: int) -> None:
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.5)
-    return f"; did you mean {' or '.join(f'`{c}`' for c in close)}?" if close else ""
+    if not close:
+        return ""
+    also = f" (also close: {', '.join(f'`{c}`' for c in close[1:])})" if close[1:] else ""
+    return f"; did you mean `{close[0]}`?{also}"
 
 
 def _compatible(kind: str, edm_type: str) -> bool:
