@@ -10,7 +10,8 @@ from mlc_sandbox.ifs.rules import CodePartValueRules, Context, Rules, SupplierCo
 from mlc_sandbox.ifs.store import Row
 
 _NO_RULES = Rules()
-_SUPPLIER, _SUPPLIER_COMPANY, _INVOICE, _POSTING = SupplierRules(), SupplierCompanyRules(), InvoiceRules(), PostingRules()
+_SUPPLIER, _SUPPLIER_COMPANY = SupplierRules(), SupplierCompanyRules()
+_INVOICE, _POSTING = InvoiceRules(), PostingRules()
 
 
 def rules_for(ctx: Context, etype: EntityType) -> Rules:

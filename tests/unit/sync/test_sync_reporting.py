@@ -4,8 +4,8 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from ml_connector.sync import reporting
 from ml_connector.field_map import default_field_map
+from ml_connector.sync import reporting
 from ml_connector.sync.invoice_suppliers import supplier_body
 from ml_connector.sync.proposals import differences, same
 

@@ -61,7 +61,8 @@ def test_unique_external_ref_setting_rejects_the_second(ifs: Ifs) -> None:
     ifs.admin("PATCH", "/ifs/settings", json={"unique_external_ref": True})
     ifs.create_invoice(ExternalReference="once")
     response = ifs.post(INVOICES, {"Company": "10", "Identity": "10001", "PartyType": "Supplier", "InvoiceNo": "X",
-                                   "InvoiceDate": "2026-10-01", "NetCurrAmount": 1, "VatCurrAmount": 0, "ExternalReference": "once"})
+                                   "InvoiceDate": "2026-10-01", "NetCurrAmount": 1, "VatCurrAmount": 0,
+                                   "ExternalReference": "once"})
     assert response.status_code == 400 and error_of(response)["code"] == "DATABASE_ERROR"
 
 
@@ -75,8 +76,8 @@ def test_unique_external_ref_setting_rejects_the_second(ifs: Ifs) -> None:
     ({"Objstate": "Balanced"}, "ODP_DESERIALIZATION_ERROR", "Objstate"),
 ])
 def test_invalid_invoices_are_400(ifs: Ifs, fields: dict[str, Any], code: str, mentions: str) -> None:
-    body = {"Company": "10", "Identity": "10001", "PartyType": "Supplier", "InvoiceNo": "INV-1", "InvoiceDate": "2026-10-20",
-            "NetCurrAmount": 100, "VatCurrAmount": 7.25, **fields}
+    body = {"Company": "10", "Identity": "10001", "PartyType": "Supplier", "InvoiceNo": "INV-1",
+            "InvoiceDate": "2026-10-20", "NetCurrAmount": 100, "VatCurrAmount": 7.25, **fields}
     response = ifs.post(INVOICES, body)
     assert response.status_code == 400, fields
     error = error_of(response)
