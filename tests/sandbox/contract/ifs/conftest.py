@@ -153,8 +153,8 @@ def server_pool() -> Iterator[_ServerPool]:
 
 def _factory(pool: _ServerPool, stack: ExitStack) -> Factory:
     def make(suppliers: int = 300, injector: FaultInjector | None = None, login: bool = True,
-             **settings: Any) -> Ifs:
-        sim = IfsSimulator(dataset(suppliers), injector=injector, settings=IfsSettings(**settings))
+             profile: str = "ifs-cloud", **settings: Any) -> Ifs:
+        sim = IfsSimulator(dataset(suppliers), injector=injector, settings=IfsSettings(**settings), profile=profile)
         url, switch = pool.acquire(sim.app)
         stack.callback(pool.release, url, switch)
         session = stack.enter_context(requests.Session())
