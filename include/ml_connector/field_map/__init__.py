@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "ifs-cloud"
@@ -197,6 +197,17 @@ class IfsFieldMap(_Names):
     code_part_values: CodePartValuesMap
     posting_proposals: PostingProposalsMap
     history_log: HistoryLogMap
+
+    @model_validator(mode="after")
+    def _unverified_paths_exist(self) -> IfsFieldMap:
+        data: Any = self.model_dump()
+        for path in (p for p in self.unverified if p != "*"):
+            node = data
+            for part in path.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    raise ValueError(f"unverified: {path!r} names no field of the map")
+                node = node[part]
+        return self
 
     def names(self) -> set[str]:
         """Every IFS name in the map (for the grep test and for `did you mean`)."""
