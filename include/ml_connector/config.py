@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ml_connector.field_map import DEFAULT_PROFILE, FieldMapError, IfsFieldMap, load_field_map
 
 CONFIG_ENV = "ML_CONNECTOR_TENANTS"
 DEFAULT_CONFIG = Path(__file__).parent / "demo_tenants.yaml"
@@ -87,6 +90,29 @@ class GlAccountRules(_Strict):
         return basware_account
 
 
+class TenantIfs(_Strict):
+    """Which IFS names the tenant's release uses: a shipped profile plus single-name overrides."""
+
+    field_map: str = DEFAULT_PROFILE
+    field_overrides: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> TenantIfs:
+        self.fields  # noqa: B018  (refused here, at load, with the tenant and field named)
+        return self
+
+    @cached_property
+    def fields(self) -> IfsFieldMap:
+        try:
+            return load_field_map(self.field_map, self.field_overrides)
+        except FieldMapError as exc:
+            raise ValueError(str(exc)) from None
+        except ValidationError as exc:
+            where = "; ".join(f"field_overrides.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                              for e in exc.errors())
+            raise ValueError(f"IFS field map {self.field_map!r}: {where}") from None
+
+
 class TenantConfig(_Strict):
     tenant_id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     ifs_conn_id: str
@@ -97,6 +123,7 @@ class TenantConfig(_Strict):
     # IFS company -> {Basware coding-row field -> IFS code part letter B..J}.
     dimensions: dict[str, dict[str, str]] = {}
     gl_accounts: GlAccountRules = GlAccountRules()
+    ifs: TenantIfs = TenantIfs()
     trigger: TriggerConfig = TriggerConfig()
     alerts: AlertConfig = AlertConfig()
     # Who owns vendor master data fields when both systems changed them since the last sync.

@@ -14,6 +14,7 @@ from typing import Any
 from ml_connector.basware.client import BaswareClient
 from ml_connector.http.errors import MlConnectorError
 from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.contract import check_contract
 from ml_connector.ifs.odata import F, Query
 
 
@@ -57,14 +58,13 @@ def check_ifs(client: IfsClient, companies: Iterable[str] = ()) -> CheckResult:
     """
     timings: dict[str, float] = {}
     wanted = list(companies)
-    company_set = client.entities.companies
+    names = client.fields.companies
     try:
         _timed(timings, "token", client.tokens.get_token)
-        _timed(timings, "read", lambda: list(client.reads.iter(
-            company_set.projection, company_set.entity_set, Query(top=1))))
-        visible = _timed(timings, "companies", lambda: {row["Company"] for row in client.reads.iter(
-            company_set.projection, company_set.entity_set,
-            Query(filter=F("Company").any_of(wanted), select=("Company",)))} if wanted else set())
+        _timed(timings, "read", lambda: list(client.reads.iter(names.projection, names.entity_set, Query(top=1))))
+        visible = _timed(timings, "companies", lambda: {row[names.company] for row in client.reads.iter(
+            names.projection, names.entity_set,
+            Query(filter=F(names.company).any_of(wanted), select=(names.company,)))} if wanted else set())
     except MlConnectorError as exc:
         return CheckResult("IFS Cloud", False, str(exc), timings)
     missing = [c for c in wanted if c not in visible]
@@ -74,3 +74,24 @@ def check_ifs(client: IfsClient, companies: Iterable[str] = ()) -> CheckResult:
                            "in IFS (an ungranted company returns empty results, not an error)", timings)
     return CheckResult("IFS Cloud", True, "token accepted, projections readable"
                        + (f", companies {', '.join(wanted)} visible" if wanted else ""), timings)
+
+
+def check_ifs_field_map(client: IfsClient) -> CheckResult:
+    """The client's field map against the $metadata of every projection it names: a FAIL names the
+    projection, the missing name and the closest existing ones."""
+    timings: dict[str, float] = {}
+    try:
+        report = _timed(timings, "metadata", lambda: check_contract(client))
+    except MlConnectorError as exc:
+        return CheckResult("IFS field map", False, str(exc), timings)
+    return CheckResult("IFS field map", report.ok, report.message(), timings)
+
+
+def check_ifs_all(client: IfsClient, companies: Iterable[str] = ()) -> CheckResult:
+    """check_ifs then check_ifs_field_map as one result (the connection's Test button has one line)."""
+    first = check_ifs(client, companies)
+    if not first.ok:
+        return first
+    second = check_ifs_field_map(client)
+    return CheckResult("IFS Cloud", second.ok, f"{first.message}; {second.message}",
+                       {**first.timings_ms, **second.timings_ms})

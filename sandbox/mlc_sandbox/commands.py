@@ -25,7 +25,8 @@ def _simulate(args: argparse.Namespace) -> int:
                              faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
                              ifs_token_ttl=args.ifs_token_ttl, ifs_page_limit=args.ifs_page_limit,
                              ifs_missing_if_match=args.ifs_missing_if_match,
-                             allow_external_webhooks=args.allow_external_webhooks)
+                             allow_external_webhooks=args.allow_external_webhooks,
+                             ifs_profile=args.ifs_profile)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(options) as sandbox:
@@ -38,7 +39,8 @@ def _simulate(args: argparse.Namespace) -> int:
             print("  webhooks      : delivered to any host (--allow-external-webhooks)")
         print(f"  Basware P2P API : {bw['base_url']}")
         print(f"    token         : POST {bw['token_url']}  (HTTP Basic {bw['client_id']}:{bw['client_secret']})")
-        print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/")
+        print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/  "
+              f"(names: profile {options.ifs_profile})")
         print(f"    token         : POST {ifs['token_url']}")
         print(f"    client        : {ifs['client_id']} / {ifs['client_secret']} (realm {ifs['realm']})")
         print(f"  fault injection : {bw['base_url']}/_sandbox/faults and {ifs['base_url']}/_sandbox/faults")
@@ -71,6 +73,8 @@ def add_simulate(sub: Subparsers) -> None:
     sim.add_argument("--allow-external-webhooks", action="store_true",
                      help="let the Basware simulator deliver webhooks to non-loopback hosts (default: only "
                           "127.0.0.0/8, ::1 and localhost)")
+    sim.add_argument("--ifs-profile", default="ifs-cloud", choices=("ifs-cloud", "ifs-apps10"),
+                     help="IFS naming profile served (a tenant then needs ifs.field_map set to the same)")
     sim.set_defaults(handler=_simulate)
 
 

@@ -26,6 +26,7 @@ class SandboxOptions:
     # Off: the Basware simulator delivers webhooks only to loopback addresses.
     allow_external_webhooks: bool = False
     ifs_missing_if_match: Literal["upsert", "reject"] = "upsert"  # see IfsSettings.missing_if_match
+    ifs_profile: str = "ifs-cloud"  # IFS naming profile served (mlc_sandbox.ifs.profiles)
 
 
 class SandboxObserver(Protocol):
@@ -54,7 +55,8 @@ class Sandbox:
                                         BaswareSettings(allow_external_webhooks=opts.allow_external_webhooks))
         self.ifs = IfsSimulator(self.dataset, self.injector,
                                 IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit,
-                                            missing_if_match=opts.ifs_missing_if_match))
+                                            missing_if_match=opts.ifs_missing_if_match),
+                                profile=opts.ifs_profile)
         self._servers: list[ThreadedServer] = []
 
     def start(self) -> Sandbox:

@@ -197,10 +197,10 @@ class DagEnv:
         the ledger holds every invoice in a final status."""
         ifs, basware = self.sandbox.ifs, self.sandbox.basware
         assert ifs.duplicate_proposals() == {}
-        proposals = ifs.proposals()
-        assert sorted(p["ExternalRef"] for p in proposals) == sorted(self.valid_ids())
+        proposals, ref = ifs.proposals(), ifs.names.external_ref
+        assert sorted(p[ref] for p in proposals) == sorted(self.valid_ids())
         # Balanced: the rows carry exactly the header amounts, so no row is missing or doubled.
-        states = {p["ExternalRef"]: p["Objstate"] for p in proposals}
+        states = {p[ref]: p["Objstate"] for p in proposals}
         assert states == dict.fromkeys(self.valid_ids(), "Balanced")
         valid, invalid = self.valid_ids(), self.invalid_ids()
         assert {i: basware.document_status(i) for i in valid} == dict.fromkeys(valid, "Transferred")

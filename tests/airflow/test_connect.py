@@ -19,7 +19,7 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **env}, timeout=120, stdin=subprocess.DEVNULL)
 
 
-def _tenants_file(tmp_path: Path, tenant: str, region: str = "sandbox") -> Path:
+def _tenants_file(tmp_path: Path, tenant: str, region: str = "sandbox", ifs: str = "") -> Path:
     path = tmp_path / "tenants.yaml"
     path.write_text(f"""
 tenants:
@@ -28,6 +28,7 @@ tenants:
     basware_conn_id: mlc_{tenant}_basware
     basware_region: {region}
     companies: {{US10: "10", DE20: "20"}}
+    {ifs}
 """)
     return path
 
@@ -68,7 +69,19 @@ def test_connect_stores_encrypted_connections_and_pings_both(sandbox: Sandbox, t
 
     checked = _run(["check", "--tenant", "acme", "--config", str(config)])
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count("PASS") == 2
+    assert checked.stdout.count("PASS") == 3
+    assert "PASS IFS field map: field map 'ifs-cloud' matches $metadata of 5 projections" in checked.stdout
+
+
+def test_check_fails_naming_a_property_the_tenants_ifs_does_not_have(sandbox: Sandbox, tmp_path: Path) -> None:
+    ifs = "ifs: {field_map: ifs-cloud, field_overrides: {posting_proposals: {net: NetAmount}}}"
+    config = _tenants_file(tmp_path, "oldnames", ifs=ifs)
+    done = _run(_connect_args(sandbox, "oldnames", config), **_secrets(sandbox))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "PASS Basware" in done.stdout and "PASS IFS Cloud" in done.stdout
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("FAIL IFS field map")]
+    assert ("`NetAmount` is not a property of `ManSuppInvoiceSet` (projection ManSuppInvoiceHandling); "
+            "did you mean `NetCurrAmount`") in line, line
 
 
 def test_connect_refuses_a_host_outside_the_region_before_writing(sandbox: Sandbox, tmp_path: Path) -> None:

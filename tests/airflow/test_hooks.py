@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -83,11 +84,28 @@ def test_ifs_test_connection_checks_every_company_is_visible(sandbox: Sandbox, c
                            {"realm": ifs["realm"], "companies": "10,20,30,40"})
     ok, message = _ui_test_connection(conn)
     assert ok, message
+    assert "field map 'ifs-cloud' matches $metadata of 5 projections" in message
     missing = _orm_connection("t_ifs_missing", "ifs_cloud", sandbox.ifs_url, ifs["client_id"],
                               ifs["client_secret"], {"realm": ifs["realm"], "companies": "10,99"})
     ok, message = _ui_test_connection(missing)
     assert not ok
     assert "99" in message and "not visible" in message
+
+
+def test_ifs_test_connection_checks_the_field_map_of_the_tenant_using_it(
+        sandbox: Sandbox, creds: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[type-arg]
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text("tenants:\n  - {tenant_id: old, ifs_conn_id: t_ifs_names, basware_conn_id: b, "
+                       "basware_region: sandbox, companies: {US10: '10'},\n"
+                       "     ifs: {field_overrides: {posting_proposals: {net: NetAmount}}}}\n")
+    monkeypatch.setenv("ML_CONNECTOR_TENANTS", str(tenants))
+    ifs = creds["ifs"]
+    conn = _orm_connection("t_ifs_names", "ifs_cloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
+                           {"realm": ifs["realm"], "companies": "10"})
+    ok, message = _ui_test_connection(conn)
+    assert not ok
+    assert "`NetAmount` is not a property of `ManSuppInvoiceSet` (projection ManSuppInvoiceHandling)" in message
+    assert "did you mean `NetCurrAmount`?" in message
 
 
 def test_ifs_incomplete_connection_names_the_missing_field(sandbox: Sandbox) -> None:
@@ -108,6 +126,6 @@ def test_hook_get_conn_returns_our_client(sandbox: Sandbox, creds: dict, monkeyp
     monkeypatch.setenv("AIRFLOW_CONN_T_IFS_HOOK", conn.get_uri())
     client = IfsCloudHook("t_ifs_hook").get_conn()
     assert isinstance(client, IfsClient)
-    companies = client.entities.companies
-    assert {row["Company"] for row in client.reads.iter(companies.projection, companies.entity_set)} == {
+    companies = client.fields.companies
+    assert {row[companies.company] for row in client.reads.iter(companies.projection, companies.entity_set)} == {
         "10", "20", "30", "40"}

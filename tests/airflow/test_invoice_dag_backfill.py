@@ -118,7 +118,8 @@ def test_airflow_backfill_create_re_reads_only_its_interval(dag_env: DagEnv,
 
     backfills = [r for r in run_states(metadata_url) if r[1] == "backfill"]
     assert [state for _, _, state in backfills] == ["success"], (backfills, scheduler.output()[-3000:])
-    assert [p["ExternalRef"] for p in dag_env.sandbox.ifs.proposals()] == [target]
+    ifs = dag_env.sandbox.ifs
+    assert [p[ifs.names.external_ref] for p in ifs.proposals()] == [target]
     assert dag_env.sandbox.basware.document_status(target) == "Transferred"
     assert {dag_env.sandbox.basware.document_status(ds.invoice_id(i)) for i in range(INVOICES - 1)} == {
         "WaitingForTransfer"}

@@ -60,7 +60,7 @@ BOUNDARIES: dict[str, tuple[dict[str, Any], Callable[[DagEnv], None]]] = {
     "mid-extract": ({"system": "basware", "method": "GET", "path": r"^/v1/accountingDocuments$"},
                     _nothing_recorded),
     # upsert_proposals: a posting row POST of a later proposal is held; earlier proposals are complete.
-    "mid-upsert": ({"system": "ifs", "method": "POST", "path": r"PostingProposalArray$", "skip": 12},
+    "mid-upsert": ({"system": "ifs", "method": "POST", "path": r"ManSuppInvoicePostingsArray$", "skip": 12},
                    _some_proposals_created),
     # report_back: every proposal exists in IFS, the 4th acknowledge is held.
     "after-ifs-create-before-acknowledge": (

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from dag_support import DAG_ID, TENANT, DagEnv, latest_run_states, wait_for
+from dag_support import ALERT_CONN_ID, DAG_ID, TENANT, DagEnv, latest_run_states, tenants_file, wait_for
 
 from ml_connector.state import Status
 
@@ -90,7 +90,7 @@ def test_proposal_changed_in_ifs_before_finalize_is_a_control_total_mismatch(dag
     victim = dag_env.sandbox.ifs.proposals()[0]
     # "Another user" changes the net amount in IFS after the connector created the proposal.
     key = {"Company": victim["Company"], "InvoiceId": victim["InvoiceId"]}
-    dag_env.sandbox.ifs.modify_as_other_user("ManSuppInvoiceSet", key, {"NetAmount": 1})
+    dag_env.sandbox.ifs.modify_as_other_user("ManSuppInvoiceSet", key, {dag_env.sandbox.ifs.names.net: 1})
     dag_env.clear_faults()
 
     assert child.wait() == "failed"
@@ -106,3 +106,23 @@ def test_proposal_changed_in_ifs_before_finalize_is_a_control_total_mismatch(dag
     finally:
         store.dispose()
     assert run is not None and run.state == "failed"
+
+
+def test_a_field_map_that_fails_the_metadata_check_stops_extract_before_anything_is_written(
+        dag_env: DagEnv) -> None:
+    # The tenant's map says NetAmount; this IFS (the default profile) has NetCurrAmount.
+    tenants_file(Path(os.environ["ML_CONNECTOR_TENANTS"]), alerts={"email": [], "webhook_conn_id": ALERT_CONN_ID},
+                 ifs={"field_map": "ifs-cloud", "field_overrides": {"posting_proposals": {"net": "NetAmount"}}})
+    before = len(dag_env.sandbox.ifs.requests())
+    dag_env.run()
+    state, tis = latest_run_states()
+    assert state == "failed" and tis["extract[-1]"] == "failed", tis
+    sent = dag_env.sandbox.ifs.requests()[before:]
+    odata = [r for r in sent if "/ifsapplications/" in r["path"]]
+    assert odata and [r for r in odata if r["method"] != "GET"] == [] and dag_env.sandbox.ifs.proposals() == []
+    assert not [r for r in dag_env.sandbox.basware.request_log if r.get("method") == "POST"
+                and r.get("path") != "/v1/tokens"]
+    alert = next(a for a in dag_env.receiver.alerts if a["task_id"] == "extract")
+    assert alert["reason"].startswith("ContractMismatch"), alert
+    assert "`NetAmount` is not a property of `ManSuppInvoiceSet`" in alert["reason"]
+    assert dag_env.ledger() == {}

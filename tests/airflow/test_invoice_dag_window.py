@@ -37,7 +37,8 @@ def test_backfill_params_read_an_older_window_create_nothing_twice_and_keep_the_
 
     regular = dag_env.run()
     assert regular.state == "success"
-    assert {p["ExternalRef"] for p in dag_env.sandbox.ifs.proposals()} == newer & set(dag_env.valid_ids())
+    ref = dag_env.sandbox.ifs.names.external_ref
+    assert {p[ref] for p in dag_env.sandbox.ifs.proposals()} == newer & set(dag_env.valid_ids())
     assert dag_env.watermark() == updated[-1]
 
     # A window over every seed document: the newer ones are done, the older ones were never read.
@@ -93,5 +94,5 @@ def test_quarantined_invoice_is_transferred_by_the_next_run_once_fixed_and_re_se
     assert state["processingStatus"] == "Transferred"
     assert [r["success"] for r in state["transferResponses"]] == [False, True]
     assert dag_env.sandbox.ifs.duplicate_proposals() == {}
-    assert sorted(p["ExternalRef"] for p in dag_env.sandbox.ifs.proposals()) == sorted(
+    assert sorted(p[dag_env.sandbox.ifs.names.external_ref] for p in dag_env.sandbox.ifs.proposals()) == sorted(
         [*dag_env.valid_ids(), invalid])

@@ -47,7 +47,7 @@ class Wired:
 
     def proposal_refs(self) -> list[str]:
         assert self.sandbox.ifs.duplicate_proposals() == {}
-        return [p["ExternalRef"] for p in self.sandbox.ifs.proposals()]
+        return [p[self.sandbox.ifs.names.external_ref] for p in self.sandbox.ifs.proposals()]
 
 
 def _tenants_file(path: Path) -> Path:
@@ -117,10 +117,11 @@ def _fix_cost_center(w: Wired) -> None:
     letter = tenant.dimensions[company]["costCenterCode"]
     value = doc["codingRows"][0]["costCenterCode"]
     ifs = w.sandbox.credentials()["ifs"]
-    with IfsClient(ifs["base_url"], ifs["realm"], ifs["client_id"], ifs["client_secret"]) as client:
-        values = client.entities.code_part_values
-        client.writes.create(values.projection, values.entity_set, {
-            "Company": company, "CodePart": letter, "CodePartValue": value, "Description": "New"})
+    with IfsClient(ifs["base_url"], ifs["realm"], ifs["client_id"], ifs["client_secret"],
+                   fields=tenant.ifs.fields) as client:
+        cv = client.fields.code_part_values
+        client.writes.create(cv.projection, cv.entity_set, {cv.values[letter]: value, "Description": "New"},
+                             keys={cv.company: company}, navigation=cv.navigations[letter])
     put = requests.put(f"{w.sandbox.basware_url}/_sandbox/basware/documents/{w.bad_cost_center}/status",
                        json={"processingStatus": "WaitingForTransfer"}, timeout=10)
     put.raise_for_status()

@@ -29,9 +29,12 @@ class Running:
 
 @pytest.fixture(scope="module")
 def simulate() -> Iterator[Running]:
+    yield from _simulate("--suppliers", "12000", "--invoices", "450", "--ifs-token-ttl", "4")
+
+
+def _simulate(*args: str) -> Iterator[Running]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ml_connector.cli", "simulate", "--basware-port", "0", "--ifs-port", "0",
-         "--suppliers", "12000", "--invoices", "450", "--ifs-token-ttl", "4"],
+        [sys.executable, "-m", "ml_connector.cli", "simulate", "--basware-port", "0", "--ifs-port", "0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     lines: list[str] = []
@@ -53,6 +56,21 @@ def simulate() -> Iterator[Running]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_ifs_profile_serves_an_older_releases_names() -> None:
+    for running in _simulate("--suppliers", "20", "--invoices", "3", "--ifs-profile", "ifs-apps10"):
+        assert "(names: profile ifs-apps10)" in running.output
+        token = requests.post(running.ifs_token_url, data={
+            "grant_type": "client_credentials", "client_id": "sandbox-ifs-client",
+            "client_secret": "sandbox-ifs-secret", "scope": "openid"}, timeout=TIMEOUT).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        old = requests.get(f"{running.ifs_odata}ManualSupplierInvoiceHandling.svc/$metadata", headers=headers,
+                           timeout=TIMEOUT)
+        assert old.status_code == 200 and b'Name="NetAmount"' in old.content
+        new = requests.get(f"{running.ifs_odata}ManSuppInvoiceHandling.svc/$metadata", headers=headers,
+                           timeout=TIMEOUT)
+        assert new.status_code == 404
 
 
 def test_startup_prints_urls_and_sandbox_credentials(simulate: Running) -> None:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ml_connector.airflow.hooks import field_errors, read_connection, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
-from ml_connector.connection_check import CheckResult, check_basware, check_ifs
+from ml_connector.connection_check import CheckResult, check_basware, check_ifs, check_ifs_field_map
 from ml_connector.connection_settings import (
     CONN_TYPE_BASWARE,
     CONN_TYPE_IFS,
@@ -79,8 +79,10 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
     # Ping with exactly what was stored, then say if something else would be used instead.
     with basware.build_client(config.region_map()) as bw_client:
         results = [check_basware(bw_client)]
-    with ifs.build_client() as ifs_client:
+    with ifs.build_client(fields=tenant.ifs.fields) as ifs_client:
         results.append(check_ifs(ifs_client, tenant.companies.values()))
+        if results[-1].ok:  # the names are only worth checking where the projections answer
+            results.append(check_ifs_field_map(ifs_client))
     stored = {tenant.basware_conn_id: (basware_url, basware.client_id, creds.basware_client_secret),
               tenant.ifs_conn_id: (ifs.host, ifs.client_id, creds.ifs_client_secret)}
     return results + [r for conn_id, values in stored.items() if (r := shadowing(conn_id, values))]
@@ -108,8 +110,10 @@ def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckRes
     except ConfigError as exc:
         results.append(CheckResult("Basware", False, str(exc)))
     try:
-        with tenant_ifs_settings(tenant).build_client() as client:
+        with tenant_ifs_settings(tenant).build_client(fields=tenant.ifs.fields) as client:
             results.append(check_ifs(client, tenant.companies.values()))
+            if results[-1].ok:  # the names are only worth checking where the projections answer
+                results.append(check_ifs_field_map(client))
     except ConfigError as exc:
         results.append(CheckResult("IFS Cloud", False, str(exc)))
     return results

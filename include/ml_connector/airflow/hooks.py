@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ml_connector.basware.client import BaswareClient
 from ml_connector.config import DEFAULT_REGIONS, ConfigError, TenantConfig, load_config
-from ml_connector.connection_check import check_basware, check_ifs
+from ml_connector.connection_check import check_basware, check_ifs_all
 from ml_connector.connection_settings import (
     CONN_TYPE_BASWARE,
     CONN_TYPE_IFS,
@@ -24,6 +24,7 @@ from ml_connector.connection_settings import (
     IfsConnection,
     extra_value,
 )
+from ml_connector.field_map import IfsFieldMap, default_field_map
 from ml_connector.ifs.client import IfsClient
 
 
@@ -78,6 +79,15 @@ def require_connection(conn_id: str, owner: str) -> Any:
         raise ConfigError(f"{owner}: Airflow connection {conn_id!r} does not exist "
                           "(run `ml-connector connect` first)")
     return conn
+
+
+def _tenant_field_map(ifs_conn_id: str) -> IfsFieldMap:
+    """The IFS field map of the tenant using this connection (the default profile when none does)."""
+    try:
+        tenants = [t for t in load_config().tenants if t.ifs_conn_id == ifs_conn_id]
+    except ConfigError:
+        tenants = []
+    return tenants[0].ifs.fields if tenants else default_field_map()
 
 
 def _regions() -> dict[str, str]:
@@ -142,9 +152,12 @@ class IfsCloudHook(BaseHook):
     conn_type = CONN_TYPE_IFS
     hook_name = "IFS Cloud"
 
-    def __init__(self, ifs_conn_id: str = default_conn_name, **client_kwargs: Any) -> None:
+    def __init__(self, ifs_conn_id: str = default_conn_name, fields: IfsFieldMap | None = None,
+                 **client_kwargs: Any) -> None:
+        """`fields`: the tenant's IFS names; by default those of the tenant using this connection."""
         super().__init__()
         self.ifs_conn_id = ifs_conn_id
+        self._fields = fields
         self._client_kwargs = client_kwargs
         self._client: IfsClient | None = None
 
@@ -169,13 +182,14 @@ class IfsCloudHook(BaseHook):
 
     def get_conn(self) -> IfsClient:
         if self._client is None:
-            self._client = self.settings().build_client(**self._client_kwargs)
+            fields = self._fields or _tenant_field_map(self.ifs_conn_id)
+            self._client = self.settings().build_client(fields=fields, **self._client_kwargs)
         return self._client
 
     def test_connection(self) -> tuple[bool, str]:
         try:
             settings = self.settings()
-            result = check_ifs(self.get_conn(), settings.companies)
+            result = check_ifs_all(self.get_conn(), settings.companies)
         except ConfigError as exc:
             return False, str(exc)
         return result.ok, result.line()

@@ -45,7 +45,7 @@ class TenantRuntime:
 
     @cached_property
     def ifs(self) -> IfsClient:
-        return IfsCloudHook(self.tenant.ifs_conn_id).get_conn()
+        return IfsCloudHook(self.tenant.ifs_conn_id, fields=self.tenant.ifs.fields).get_conn()
 
     @cached_property
     def store(self) -> StateStore:

@@ -3,6 +3,7 @@
     client.reads      iter (paged), iter_modified_since, get (entity and ETag)
     client.writes     create, update and delete guarded by the row's ETag (412: re-read, re-apply)
     client.history    iter: the history log of one logical unit
+    client.fields     the tenant's IFS names (ml_connector.field_map)
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Callable
 import requests
 from pydantic import SecretStr
 
+from ml_connector.field_map import IfsFieldMap, default_field_map
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.session import ApiSession
 from ml_connector.http.token_managers import ifs_token_manager
 from ml_connector.http.tokens import TokenManager
-from ml_connector.ifs.config import IfsEntities
 from ml_connector.ifs.history import HistoryLog
 from ml_connector.ifs.reads import EntityReads
 from ml_connector.ifs.writes import EntityWrites
@@ -31,7 +32,7 @@ class IfsClient:
         client_secret: str | SecretStr,
         *,
         api_segment: str = "main",
-        entities: IfsEntities | None = None,
+        fields: IfsFieldMap | None = None,
         timeout: float | tuple[float, float] = (5.0, 60.0),
         retry: RetryPolicy | None = None,
         conflict_retry: RetryPolicy | None = None,
@@ -41,9 +42,10 @@ class IfsClient:
         sleep: Callable[[float], None] | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        """`share_tokens=True`: one token manager per credential set per process (see token_managers)."""
+        """`fields`: the tenant's IFS names (default: the `ifs-cloud` profile).
+        `share_tokens=True`: one token manager per credential set per process (see token_managers)."""
         self.host = host.rstrip("/")
-        self.entities = entities or IfsEntities()
+        self.fields = fields or default_field_map()
         http = session or requests.Session()
         retry = retry or RetryPolicy()
         self.tokens = token_manager or ifs_token_manager(
@@ -69,7 +71,7 @@ class IfsClient:
         self.writes = EntityWrites(self.api, self.reads, conflict_retry or RetryPolicy(
             max_attempts=5, max_total_seconds=60.0, initial_wait=0.2, max_wait=5.0, jitter=0.2
         ), sleep)
-        self.history = HistoryLog(self.reads, self.entities)
+        self.history = HistoryLog(self.reads, self.fields.history_log)
 
     def __repr__(self) -> str:
         return f"IfsClient(base_url={self.api.base_url!r})"

@@ -6,26 +6,24 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ml_connector.ifs.config import IfsEntities
+from ml_connector.field_map import HistoryLogMap
 from ml_connector.ifs.odata import F, Query
 from ml_connector.ifs.reads import EntityReads
 
 
 class HistoryLog:
-    def __init__(self, reads: EntityReads, entities: IfsEntities) -> None:
+    def __init__(self, reads: EntityReads, names: HistoryLogMap) -> None:
         self._reads = reads
-        self._entities = entities
+        self._names = names
 
     def iter(self, lu_name: str, since: datetime) -> Iterator[dict[str, Any]]:
         """History-log entries of one logical unit written after `since`, oldest first, each with its
         key columns parsed from IFS's keyref (`COMPANY=10^INVOICE_ID=1^`) under "key"."""
-        log_set = self._entities.history_log
-        column = log_set.modified_column or "TimeStamp"
-        query = Query(filter=F("LuName").eq(lu_name), orderby=(column, "LogId"))
-        entries = self._reads.iter_modified_since(
-            log_set.projection, log_set.entity_set, column, since, query)
+        n = self._names
+        query = Query(filter=F(n.lu_name).eq(lu_name), orderby=(n.timestamp, n.log_id))
+        entries = self._reads.iter_modified_since(n.projection, n.entity_set, n.timestamp, since, query)
         for entry in entries:
-            yield {**entry, "key": parse_keyref(str(entry.get("Keys") or ""))}
+            yield {**entry, "key": parse_keyref(str(entry.get(n.keys) or ""))}
 
 
 def parse_keyref(keyref: str) -> dict[str, str]:

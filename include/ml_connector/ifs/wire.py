@@ -27,6 +27,12 @@ def projection_path(
     return f"/{projection}.svc/{entity_path(entity_set, keys, navigation)}"
 
 
+def metadata_path(projection: str) -> str:
+    if not _PROJECTION.match(projection):
+        raise ValueError(f"not a projection name: {projection!r}")
+    return f"/{projection}.svc/$metadata"
+
+
 def json_object(resp: requests.Response) -> dict[str, Any]:
     try:
         body = resp.json()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ml_connector.field_map import LETTERS
 from ml_connector.ifs.client import IfsClient
 from ml_connector.ifs.odata import F, Query
 from ml_connector.sync.values import parse_date
@@ -55,7 +56,7 @@ class Catalog:
     def part_name(self, company: str, letter: str) -> str:
         part = self._parts.get(company, {}).get(letter)
         if part is None:
-            return "Account" if letter == "A" else f"code part {letter}"
+            return "account" if letter == "A" else f"code part {letter}"
         return part.name
 
     def problem(self, company: str, letter: str, value: Any, on: date) -> str | None:
@@ -100,25 +101,41 @@ def _d(value: date | None) -> str | None:
 
 
 def load_catalog(ifs: IfsClient, companies: Iterable[str]) -> Catalog:
-    """Code part names and values of `companies`: two paged reads, whatever the company count."""
+    """Code part names and values of `companies`: one read of the code parts, then the values of each
+    used code part of each company the service user can see (`CompanyFinanceSet(...)/CodeBArray`)."""
     wanted = sorted(set(companies))
     parts: dict[str, dict[str, CodePart]] = {c: {} for c in wanted}
     values: dict[str, dict[str, dict[str, Validity]]] = {c: {} for c in wanted}
     if not wanted:
         return Catalog(parts, values)
-    where = F("Company").any_of(wanted)
-    cp, cv = ifs.entities.code_parts, ifs.entities.code_part_values
-    for row in ifs.reads.iter(cp.projection, cp.entity_set, Query(
-            filter=where, select=("Company", "CodePart", "CodeName", "CodePartUsed"))):
-        letter = normalise(row["CodePart"])
-        used = row.get("CodePartUsed")
-        parts.setdefault(row["Company"], {})[letter] = CodePart(
-            letter, row.get("CodeName") or f"Code{letter}", True if used is None else bool(used))
-    for row in ifs.reads.iter(cv.projection, cv.entity_set, Query(
-            filter=where, select=("Company", "CodePart", "CodePartValue", "ValidFrom", "ValidUntil"))):
-        values.setdefault(row["Company"], {}).setdefault(normalise(row["CodePart"]), {})[
-            normalise(row["CodePartValue"])] = Validity(parse_date(row.get("ValidFrom")),
-                                                        parse_date(row.get("ValidUntil")))
+    cp, cv = ifs.fields.code_parts, ifs.fields.code_part_values
+    select = tuple(n for n in (cp.company, cp.code_part, cp.name, cp.used) if n)
+    for row in ifs.reads.iter(cp.projection, cp.entity_set, Query(filter=F(cp.company).any_of(wanted),
+                                                                   select=select)):
+        letter = normalise(row[cp.code_part])
+        used = row.get(cp.used) if cp.used else None
+        parts.setdefault(row[cp.company], {})[letter] = CodePart(
+            letter, row.get(cp.name) or f"code part {letter}", True if used is None else bool(used))
+    # Ungranted companies are simply absent here, as in every IFS read: no values to load for them.
+    visible = [str(r[cv.company]) for r in ifs.reads.iter(cv.projection, cv.entity_set, Query(
+        filter=F(cv.company).any_of(wanted), select=(cv.company,)))]
+    for company in visible:
+        for letter in LETTERS:
+            part = parts.get(company, {}).get(letter)
+            if part is not None and not part.used:
+                continue
+            values.setdefault(company, {})[letter] = _values(ifs, company, letter)
     catalog = Catalog(parts, values)
     log.info("Loaded %d code part values for IFS companies %s", catalog.size(), ", ".join(wanted))
     return catalog
+
+
+def _values(ifs: IfsClient, company: str, letter: str) -> dict[str, Validity]:
+    cv = ifs.fields.code_part_values
+    value_name = cv.values[letter]
+    select = tuple(n for n in (value_name, cv.valid_from, cv.valid_until) if n)
+    rows = ifs.reads.iter(cv.projection, cv.entity_set, Query(select=select), keys={cv.company: company},
+                          navigation=cv.navigations[letter])
+    return {normalise(r[value_name]): Validity(parse_date(r.get(cv.valid_from) if cv.valid_from else None),
+                                               parse_date(r.get(cv.valid_until) if cv.valid_until else None))
+            for r in rows}

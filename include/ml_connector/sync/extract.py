@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ml_connector.ifs.contract import require_contract
 from ml_connector.state import ExtractedInvoice, Status, document_fingerprint
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
@@ -39,6 +40,9 @@ def extract(
     overlap: timedelta = DEFAULT_OVERLAP, batch_size: int = DEFAULT_BATCH_SIZE, dag_id: str | None = None,
     stream: str = STREAM,
 ) -> dict[str, Any]:
+    """Raises ContractMismatch, before anything is read or written, when the tenant's IFS field map
+    does not match the IFS $metadata: every write with a wrong name would be refused."""
+    require_contract(ctx.ifs)
     win = plan(ctx.store, ctx.tenant_id, window, overlap, stream)
     ctx.store.start_run(ctx.tenant_id, ctx.run_id, dag_id=dag_id, info={"window": win.to_dict()})
     stage = Staging(staging, ctx.tenant_id, ctx.run_id)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ml_connector.basware.client import BaswareClient
+from ml_connector.field_map import SuppliersMap
 from ml_connector.http.errors import NotFoundError, OutcomeUnknownError, RecordError
 from ml_connector.ifs.client import IfsClient
 from ml_connector.ifs.odata import F, Query
@@ -63,8 +64,8 @@ class SupplierReconciler:
 
     def prefetch(self, supplier_ids: Iterable[str]) -> None:
         """Remember which of these suppliers IFS already has (bulk reads instead of one GET each)."""
-        cfg = self._ifs.entities.suppliers
-        key = cfg.keys[0]
+        cfg = self._ifs.fields.suppliers
+        key = cfg.supplier_id
         ids = sorted({s for s in supplier_ids if s} - self._known)
         for start in range(0, len(ids), IDS_PER_QUERY):
             query = Query(filter=F(key).any_of(ids[start:start + IDS_PER_QUERY]), select=(key,))
@@ -84,16 +85,17 @@ class SupplierReconciler:
         return True
 
     def _exists(self, supplier_id: str) -> bool:
-        cfg = self._ifs.entities.suppliers
+        cfg = self._ifs.fields.suppliers
         try:
-            self._ifs.reads.get(cfg.projection, cfg.entity_set, {cfg.keys[0]: supplier_id}, select=cfg.keys)
+            self._ifs.reads.get(cfg.projection, cfg.entity_set, {cfg.supplier_id: supplier_id},
+                                select=(cfg.supplier_id,))
         except NotFoundError:
             return False
         return True
 
     def _create(self, supplier_id: str, vendor: Mapping[str, Any], company: str) -> None:
-        cfg = self._ifs.entities.suppliers
-        body = supplier_body(supplier_id, vendor)
+        cfg = self._ifs.fields.suppliers
+        body = supplier_body(cfg, supplier_id, vendor)
         try:
             self._ifs.writes.create(cfg.projection, cfg.entity_set, body)
         except OutcomeUnknownError:
@@ -113,19 +115,22 @@ class SupplierReconciler:
 
     def _link_company(self, supplier_id: str, vendor: Mapping[str, Any], company: str) -> None:
         # Supplier invoice info per company (pay terms, currency); IFS wants it before invoices post.
-        cfg = self._ifs.entities.supplier_companies
-        body = {"SupplierId": supplier_id, "Company": company, "PayTermId": _payment_term(vendor),
-                "Currency": _default(vendor, "paymentMeans", "currencyCode")}
+        cfg = self._ifs.fields.suppliers
+        link = cfg.companies
+        body = {link.company: company,
+                link.pay_term: _payment_term(vendor),
+                link.currency: _default(vendor, "paymentMeans", "currencyCode")}
         try:
-            self._ifs.writes.create(cfg.projection, cfg.entity_set, {k: v for k, v in body.items() if v})
+            self._ifs.writes.create(cfg.projection, cfg.entity_set, {k: v for k, v in body.items() if k and v},
+                                    keys={cfg.supplier_id: supplier_id}, navigation=link.navigation)
         except NotFoundError:  # the invoice fails for now, as any 404 does
             raise
         except (RecordError, OutcomeUnknownError) as exc:
             log.warning("IFS supplier %s: company %s link not created (%s)", supplier_id, company, exc)
 
 
-def supplier_body(supplier_id: str, vendor: Mapping[str, Any]) -> dict[str, Any]:
-    """IFS SupplierInfoGeneral fields from a Basware VendorEntity (tolerant of missing parts)."""
+def supplier_body(names: SuppliersMap, supplier_id: str, vendor: Mapping[str, Any]) -> dict[str, Any]:
+    """An IFS supplier (in the tenant's names) from a Basware VendorEntity (tolerant of missing parts)."""
     name = str(vendor.get("name") or supplier_id).strip()[:NAME_MAX]
     addresses = [a for a in vendor.get("addresses") or () if isinstance(a, Mapping)]
     address = next((a for a in addresses if a.get("default")), addresses[0] if addresses else None)
@@ -133,10 +138,11 @@ def supplier_body(supplier_id: str, vendor: Mapping[str, Any]) -> dict[str, Any]
     identifiers = [i for i in vendor.get("identifiers") or () if isinstance(i, Mapping) and i.get("id")]
     vat = next((i for i in identifiers if str(i.get("schemeId", "")).upper() == "VAT"),
                identifiers[0] if identifiers else None)
-    body = {"SupplierId": supplier_id, "Name": name, "Country": country if _COUNTRY.match(country) else None,
-            "AssociationNo": str(vat["id"]) if vat else None,
-            "Currency": _default(vendor, "paymentMeans", "currencyCode")}
-    return {k: v for k, v in body.items() if v is not None}
+    body = {names.supplier_id: supplier_id, names.name: name,
+            names.country: country if _COUNTRY.match(country) else None,
+            names.association_no: str(vat["id"]) if vat else None,
+            names.currency: _default(vendor, "paymentMeans", "currencyCode")}
+    return {k: v for k, v in body.items() if k and v is not None}
 
 
 def _default(vendor: Mapping[str, Any], list_name: str, field: str) -> str | None:

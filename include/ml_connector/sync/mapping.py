@@ -16,14 +16,15 @@ from pydantic import ValidationError
 
 from ml_connector.basware.models import AccountingDocument, CodingRow, tax_total
 from ml_connector.config import TenantConfig
+from ml_connector.field_map import HEADER_ROLES, ROW_ROLES
 from ml_connector.sync.catalog import Catalog, normalise
 from ml_connector.sync.errors import Reason
 from ml_connector.sync.values import decimal_or_none, parse_date
 
 CODE_PARTS = "BCDEFGHIJ"
-HEADER_FIELDS = ("SupplierId", "InvoiceNo", "InvoiceDate", "DueDate", "Currency", "NetAmount", "VatAmount",
-                 "GrossAmount", "PayTermId", "ExternalRef")
-ROW_FIELDS = ("Account", *(f"Code{p}" for p in CODE_PARTS), "CurrAmount", "VatCode", "CurrVatAmount", "Text")
+# The draft speaks in logical roles; the tenant's field map (ml_connector.field_map) names them in IFS.
+HEADER_FIELDS = HEADER_ROLES
+ROW_FIELDS = ("A", *CODE_PARTS, *ROW_ROLES)  # code part letters (A: the account), then the amounts and text
 # Tax is taxSum1 + taxSum2, either of which may be absent: it is checked against grossSum - netSum instead.
 REQUIRED = ("companyCode", "supplierCode", "invoiceNumber", "invoiceDate", "currencyCode", "netSum", "grossSum")
 AMOUNTS = ("netSum", "taxSum1", "taxSum2", "grossSum")
@@ -58,7 +59,8 @@ class Rejection:
 
 @dataclass(frozen=True)
 class ProposalDraft:
-    """What the proposal in IFS must look like: header and rows in IFS field names, amounts Decimal."""
+    """What the proposal in IFS must look like: header (HEADER_FIELDS) and rows (ROW_FIELDS) by logical
+    role, amounts Decimal; `PostingProposalsMap.header_body`/`row_body` give the IFS names."""
 
     invoice_id: str
     company: str
@@ -68,7 +70,7 @@ class ProposalDraft:
 
     @property
     def currency(self) -> str:
-        return str(self.header["Currency"])
+        return str(self.header["currency"])
 
 
 def label(doc: Mapping[str, Any]) -> str:
@@ -97,10 +99,10 @@ def map_document(doc: Mapping[str, Any], tenant: TenantConfig, catalog: Catalog)
         return _reject(doc, problems)
     supplier_id = str(doc["supplierCode"]).strip()
     header = {
-        "SupplierId": supplier_id, "InvoiceNo": str(doc["invoiceNumber"]),
-        "InvoiceDate": on, "DueDate": due, "Currency": str(doc["currencyCode"]),
-        "NetAmount": net, "VatAmount": tax, "GrossAmount": gross,
-        "PayTermId": doc.get("paymentTermCode") or None, "ExternalRef": parsed.invoice_id,
+        "supplier": supplier_id, "invoice_no": str(doc["invoiceNumber"]),
+        "invoice_date": on, "due_date": due, "currency": str(doc["currencyCode"]),
+        "net": net, "vat": tax, "gross": gross,
+        "pay_term": doc.get("paymentTermCode") or None, "external_ref": parsed.invoice_id,
     }
     return ProposalDraft(parsed.invoice_id, company, supplier_id, header, tuple(rows))
 
@@ -195,14 +197,14 @@ def _row(raw: Mapping[str, Any], typed: CodingRow, index: int, company: str, on:
             problems.append(Problem(Reason.INVALID_DIMENSION, f"{where}: {field} {_show(value)} is not a valid "
                                     f"{catalog.part_name(company, letter)} (code part {letter}): {why}",
                                     f"codingRows.{index}.{field}"))
-        codes[f"Code{letter}"] = code
+        codes[letter] = code
     return {
-        "Account": account,
-        **{f"Code{p}": codes.get(f"Code{p}") for p in CODE_PARTS},
-        "CurrAmount": typed.net_total,
-        "VatCode": typed.tax_code or None,
-        "CurrVatAmount": typed.tax if typed.tax is not None else ZERO,
-        "Text": _text(raw, typed, index),
+        "A": account,
+        **{p: codes.get(p) for p in CODE_PARTS},
+        "amount": typed.net_total,
+        "vat_code": typed.tax_code or None,
+        "vat_amount": typed.tax if typed.tax is not None else ZERO,
+        "text": _text(raw, typed, index),
     }
 
 

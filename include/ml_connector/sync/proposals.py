@@ -1,4 +1,5 @@
-"""One IFS posting proposal per Basware invoice: look it up by ExternalRef, then create or reconcile.
+"""One IFS posting proposal per Basware invoice: look it up by its external reference (the Basware
+invoice id), then create or reconcile. IFS names come from the client's field map.
 
 The lookup, not the ledger, is what makes a crash between "created in IFS" and "recorded in the
 ledger" safe: the rerun finds the proposal and only compares. IFS itself allows two proposals with
@@ -38,7 +39,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ProposalKey:
-    keys: tuple[tuple[str, Any], ...]  # (("Company", "10"), ("InvoiceId", 5))
+    keys: tuple[tuple[str, Any], ...]  # ((company name, "10"), (invoice id name, 5))
 
     @classmethod
     def of(cls, entity: Mapping[str, Any], names: Sequence[str]) -> ProposalKey:
@@ -59,8 +60,8 @@ class UpsertResult(NamedTuple):
 
 
 def find_proposals(ifs: IfsClient, company: str, external_ref: str) -> list[dict[str, Any]]:
-    cfg = ifs.entities.posting_proposals
-    query = Query(filter=F("Company").eq(company) & F("ExternalRef").eq(external_ref), orderby=cfg.keys)
+    cfg = ifs.fields.posting_proposals
+    query = Query(filter=F(cfg.company).eq(company) & F(cfg.external_ref).eq(external_ref), orderby=cfg.keys)
     return list(ifs.reads.iter(cfg.projection, cfg.entity_set, query))
 
 
@@ -68,8 +69,8 @@ def upsert_proposal(
     ifs: IfsClient, draft: ProposalDraft, *, settle: Sequence[float] = DEFAULT_SETTLE,
     sleep: Callable[[float], None] = time.sleep,
 ) -> UpsertResult:
-    cfg = ifs.entities.posting_proposals
-    found = _single(find_proposals(ifs, draft.company, draft.invoice_id), draft)
+    cfg = ifs.fields.posting_proposals
+    found = _single(ifs, find_proposals(ifs, draft.company, draft.invoice_id), draft)
     if found is None:
         entity = _create_header(ifs, draft, settle, sleep)
         key = ProposalKey.of(entity, cfg.keys)
@@ -84,9 +85,9 @@ def upsert_proposal(
     return UpsertResult(key, Outcome.UPDATED if changed else Outcome.UNCHANGED)
 
 
-def _single(found: list[dict[str, Any]], draft: ProposalDraft) -> dict[str, Any] | None:
+def _single(ifs: IfsClient, found: list[dict[str, Any]], draft: ProposalDraft) -> dict[str, Any] | None:
     if len(found) > 1:
-        refs = ", ".join("/".join(str(p.get(k)) for k in ("Company", "InvoiceId")) for p in found)
+        refs = ", ".join("/".join(str(p.get(k)) for k in ifs.fields.posting_proposals.keys) for p in found)
         raise DuplicateProposals(
             f"IFS already holds {len(found)} proposals for this invoice ({refs}); remove the extra ones "
             "in IFS, then replay", record_id=draft.invoice_id)
@@ -95,8 +96,8 @@ def _single(found: list[dict[str, Any]], draft: ProposalDraft) -> dict[str, Any]
 
 def _create_header(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float],
                    sleep: Callable[[float], None]) -> dict[str, Any]:
-    cfg = ifs.entities.posting_proposals
-    body = {k: v for k, v in {"Company": draft.company, **draft.header}.items() if v is not None}
+    cfg = ifs.fields.posting_proposals
+    body = {k: v for k, v in cfg.header_body(draft.company, draft.header).items() if v is not None}
     try:
         entity, _etag = ifs.writes.create(cfg.projection, cfg.entity_set, body)
         return entity
@@ -106,7 +107,7 @@ def _create_header(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float]
     for pause in settle:
         if pause:
             sleep(pause)
-        found = _single(find_proposals(ifs, draft.company, draft.invoice_id), draft)
+        found = _single(ifs, find_proposals(ifs, draft.company, draft.invoice_id), draft)
         if found is not None:
             return found
     raise ProposalOutcomeUnknown(
@@ -115,16 +116,17 @@ def _create_header(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float]
 
 
 def _update_header(ifs: IfsClient, key: ProposalKey, draft: ProposalDraft, current: Mapping[str, Any]) -> bool:
-    desired = {k: v for k, v in draft.header.items() if v is not None}  # never clear a header field
+    cfg = ifs.fields.posting_proposals
+    header = cfg.header_body(draft.company, draft.header)
+    desired = {k: v for k, v in header.items() if v is not None and k not in cfg.keys}  # never clear one
     if not differences(current, desired):
         return False
-    cfg = ifs.entities.posting_proposals
     ifs.writes.update(cfg.projection, cfg.entity_set, key.as_dict(), _change_to(desired))
     return True
 
 
 def _sync_rows(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any]]) -> bool:
-    """Make the posting rows equal `rows`, matched by position (RowNo order); True if anything changed."""
+    """Make the posting rows equal `rows`, matched by position (row id order); True if anything changed."""
     changed = False
     for attempt in range(1, ROW_SYNC_ATTEMPTS + 1):
         try:
@@ -138,22 +140,24 @@ def _sync_rows(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any
                                  "left for the next run")
 
 
-def _sync_rows_once(ifs: IfsClient, key: ProposalKey, rows: Sequence[Mapping[str, Any]]) -> bool:
-    cfg = ifs.entities.posting_proposals
+def _sync_rows_once(ifs: IfsClient, key: ProposalKey, logical_rows: Sequence[Mapping[str, Any]]) -> bool:
+    cfg = ifs.fields.posting_proposals
+    names = cfg.rows
+    rows = [cfg.row_body(r) for r in logical_rows]
     existing = sorted(ifs.reads.iter(cfg.projection, cfg.entity_set, keys=key.as_dict(),
-                                     navigation=cfg.rows_navigation), key=lambda r: r.get("RowNo") or 0)
+                                     navigation=names.navigation), key=lambda r: r.get(names.row_id) or 0)
     changed = False
     for current, wanted in zip(existing, rows, strict=False):
         if differences(current, wanted):
-            row_key = {k: current[k] for k in cfg.rows_keys}
-            ifs.writes.update(cfg.projection, cfg.rows_entity_set, row_key, _change_to(wanted))
+            row_key = {k: current[k] for k in names.keys}
+            ifs.writes.update(cfg.projection, names.entity_set, row_key, _change_to(wanted))
             changed = True
     for wanted in rows[len(existing):]:
         ifs.writes.create(cfg.projection, cfg.entity_set, {k: v for k, v in wanted.items() if v is not None},
-                          keys=key.as_dict(), navigation=cfg.rows_navigation)
+                          keys=key.as_dict(), navigation=names.navigation)
         changed = True
     for surplus in existing[len(rows):]:
-        ifs.writes.delete(cfg.projection, cfg.rows_entity_set, {k: surplus[k] for k in cfg.rows_keys})
+        ifs.writes.delete(cfg.projection, names.entity_set, {k: surplus[k] for k in names.keys})
         changed = True
     return changed
 

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Any
 
 from ml_connector.http.errors import RetriableError
+from ml_connector.ifs.contract import require_contract
 from ml_connector.state import QuarantineEntry
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
@@ -33,6 +34,8 @@ def replay(ctx: TenantContext, invoice_id: str | None = None) -> dict[str, Any]:
     results: dict[str, dict[str, str]] = {}
     if invoice_id is not None and not entries:
         results[invoice_id] = {"outcome": "not_quarantined", "message": "no open quarantine entry"}
+    if entries:
+        require_contract(ctx.ifs)  # the fix may have been to the field map: check it before writing
     # A fresh code-part catalog: the fix may be in IFS.
     flow = InvoiceFlow.build(ctx, load_catalog(ctx.ifs, ctx.tenant.companies.values())) if entries else None
     for entry in entries:

@@ -1,8 +1,9 @@
 """Control totals per run and company: what Basware sent against what IFS holds.
 
 Basware side: the ledger's amounts (the document headers as extracted) of the invoices this run
-reported as transferred. IFS side: those proposals read back by ExternalRef. Any difference in
-count, net, tax or gross, a proposal missing, or one not Balanced, is a mismatch.
+reported as transferred. IFS side: those proposals read back by their external reference. Any
+difference in count, net, tax or gross, a proposal missing, or one not balanced, is a mismatch.
+Where the tenant's IFS has no gross amount property, gross is net + tax as IFS holds them.
 """
 
 from __future__ import annotations
@@ -63,16 +64,18 @@ def reported_in_run(store: StateStore, tenant_id: str, run_id: str) -> dict[Key,
 
 
 def read_back(ifs: IfsClient, company: str, refs: list[str]) -> list[dict[str, Any]]:
-    cfg = ifs.entities.posting_proposals
-    select_ = ("Company", "InvoiceId", "ExternalRef", "Currency", "NetAmount", "VatAmount", "GrossAmount", "Objstate")
+    cfg = ifs.fields.posting_proposals
+    select_ = tuple(n for n in (cfg.company, cfg.invoice_id, cfg.external_ref, cfg.currency, cfg.net, cfg.vat,
+                                cfg.gross, cfg.state) if n)
     found: list[dict[str, Any]] = []
     for start in range(0, len(refs), REFS_PER_QUERY):
-        where = F("Company").eq(company) & F("ExternalRef").any_of(refs[start:start + REFS_PER_QUERY])
+        where = F(cfg.company).eq(company) & F(cfg.external_ref).any_of(refs[start:start + REFS_PER_QUERY])
         found.extend(ifs.reads.iter(cfg.projection, cfg.entity_set, Query(filter=where, select=select_)))
     return found
 
 
 def control_totals(ifs: IfsClient, store: StateStore, tenant_id: str, run_id: str) -> list[dict[str, Any]]:
+    cfg = ifs.fields.posting_proposals
     sent: dict[Key, Figures] = {}
     for t in store.control_totals(tenant_id, run_id=run_id, statuses=[Status.REPORTED]):
         sent[(t.company or "", t.currency or "")] = Figures(t.count, t.net, t.tax, t.gross)
@@ -81,11 +84,13 @@ def control_totals(ifs: IfsClient, store: StateStore, tenant_id: str, run_id: st
     unbalanced: dict[Key, int] = defaultdict(int)
     for (company, currency), ids in reported_in_run(store, tenant_id, run_id).items():
         found = read_back(ifs, company, ids)
-        missing[(company, currency)] += len(set(ids) - {str(p.get("ExternalRef")) for p in found})
+        missing[(company, currency)] += len(set(ids) - {str(p.get(cfg.external_ref)) for p in found})
         for p in found:
-            key = (company, str(p.get("Currency") or ""))
-            held[key].add(p.get("NetAmount"), p.get("VatAmount"), p.get("GrossAmount"))
-            if p.get("Objstate") not in (None, "Balanced"):
+            key = (company, str(p.get(cfg.currency) or ""))
+            net, tax = p.get(cfg.net), p.get(cfg.vat)
+            gross = p.get(cfg.gross) if cfg.gross else (decimal_or_none(net) or ZERO) + (decimal_or_none(tax) or ZERO)
+            held[key].add(net, tax, gross)
+            if cfg.state and p.get(cfg.state) not in (None, cfg.balanced_state):
                 unbalanced[key] += 1
     out = []
     for key in sorted(set(sent) | set(held)):
@@ -102,7 +107,7 @@ def describe_mismatch(tenant_id: str, run_id: str, rows: list[dict[str, Any]]) -
         s, h = Figures(**_decimals(r["basware"])), Figures(**_decimals(r["ifs"]))
         parts.append(f"IFS company {r['company']} ({r['currency']}): Basware sent {s.describe()}; "
                      f"IFS holds {h.describe()}; {r['missing_in_ifs']} missing in IFS, "
-                     f"{r['not_balanced']} not Balanced")
+                     f"{r['not_balanced']} not balanced")
     return f"control totals differ for tenant {tenant_id}, run {run_id}: " + " | ".join(parts)
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlc_sandbox.ifs.context import SimContext
-from mlc_sandbox.ifs.entities import BY_SET
 from mlc_sandbox.ifs.errors import not_found
 from mlc_sandbox.ifs.model import EntityType, NavProperty
 from mlc_sandbox.ifs.resource import Segment, format_key, key_values
@@ -26,7 +25,7 @@ class Target:
 def resolve(ctx: SimContext, projection: str, segments: list[Segment], missing_ok: bool = False) -> Target:
     """`missing_ok`: the last segment's key may name an absent entity (an upsert creates it)."""
     first = segments[0]
-    etype = BY_SET.get(first.name)
+    etype = ctx.db.schema.by_set.get(first.name)
     if etype is None or etype.projection != projection:
         raise not_found(f"Resource not found for the segment '{first.name}'.")
     target = Target(etype, etype.entity_set)
@@ -40,7 +39,7 @@ def resolve(ctx: SimContext, projection: str, segments: list[Segment], missing_o
         if nav is None or target.row is None:
             raise not_found(f"Resource not found for the segment '{segment.name}'.")
         parent = target.row
-        child = BY_SET[nav.target]
+        child = ctx.db.schema.by_set[nav.target]
         fixed = {t: parent.values[s] for t, s in nav.key_map} | dict(nav.constants)
         target = Target(child, child.entity_set, fixed=fixed)
         if not nav.many:  # a one-to-one reference addresses its entity, or nothing

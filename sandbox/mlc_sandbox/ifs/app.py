@@ -15,7 +15,9 @@ from mlc_sandbox.ifs.admin import admin_router
 from mlc_sandbox.ifs.auth import TokenService, token_router
 from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.context import SimContext
+from mlc_sandbox.ifs.entities import Schema
 from mlc_sandbox.ifs.handlers import odata_router
+from mlc_sandbox.ifs.profiles import DEFAULT_PROFILE, Names, names_for
 from mlc_sandbox.ifs.settings import IfsSettings
 from mlc_sandbox.ifs.store import Database
 from mlc_sandbox.request_log import RequestLog, RequestLogMiddleware
@@ -29,19 +31,21 @@ REQUEST_ID_HEADER = "x-request-id"
 
 class IfsSimulator:
     def __init__(self, dataset: Dataset, injector: FaultInjector | None = None,
-                 settings: IfsSettings | None = None) -> None:
+                 settings: IfsSettings | None = None, profile: str = DEFAULT_PROFILE) -> None:
+        """`profile`: the naming profile served (profiles.py): the same behaviour under other names."""
         self.dataset = dataset
+        self.schema = Schema(names_for(profile))
         self.settings = (settings or IfsSettings()).model_copy(deep=True)
         self.injector = injector or FaultInjector()
         clock = SimClock(self.settings.clock_start or dataset.config.anchor)
-        db = Database(clock)
+        db = Database(clock, self.schema)
         seeding.load(db, dataset, self.settings.service_user)
         tokens = TokenService(self.settings, clock, self.injector)
         self.ctx = SimContext(dataset=dataset, settings=self.settings, injector=self.injector, clock=clock,
                               db=db, tokens=tokens, log=RequestLog())
         self.app = self._build_app()
-        log.info("IFS sandbox ready: %d suppliers, %d companies", len(dataset.ifs_suppliers),
-                 len(dataset.companies))
+        log.info("IFS sandbox ready (profile %s): %d suppliers, %d companies", profile,
+                 len(dataset.ifs_suppliers), len(dataset.companies))
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(title="IFS Cloud sandbox", docs_url=None, redoc_url=None, openapi_url=None)
@@ -57,6 +61,15 @@ class IfsSimulator:
         return app
 
     # -- the parts tests reach into -----------------------------------------------------------------
+    @property
+    def profile(self) -> str:
+        return self.schema.names.profile
+
+    @property
+    def names(self) -> Names:
+        """The IFS names this simulator serves (its own copy, never the connector's field map)."""
+        return self.schema.names
+
     @property
     def clock(self) -> SimClock:
         return self.ctx.clock
@@ -109,7 +122,7 @@ class IfsSimulator:
         return control.proposals(self.ctx)
 
     def proposal_counts(self) -> dict[str, int]:
-        """Proposals per ExternalRef (the Basware invoice id): a count above 1 is a duplicate."""
+        """Proposals per external reference (the Basware invoice id): a count above 1 is a duplicate."""
         return control.proposal_counts(self.ctx)
 
     def duplicate_proposals(self) -> dict[str, int]:

@@ -7,7 +7,6 @@ from typing import Any
 from mlc_sandbox.ifs import writes
 from mlc_sandbox.ifs.bodies import coerce
 from mlc_sandbox.ifs.context import SimContext
-from mlc_sandbox.ifs.entities import BY_SET, INVOICE, POSTING
 from mlc_sandbox.ifs.errors import bad_query, not_found
 from mlc_sandbox.ifs.respond import entity_json
 from mlc_sandbox.ifs.rules import Context
@@ -23,23 +22,25 @@ def update_settings(ctx: SimContext, changes: dict[str, Any]) -> IfsSettings:
 
 
 def proposals(ctx: SimContext) -> list[dict[str, Any]]:
-    db = ctx.db
+    """Every proposal with its rows, in the profile's names."""
+    db, schema = ctx.db, ctx.db.schema
     with db.lock:
         out = []
-        for inv in db.all_rows(INVOICE.entity_set):
-            rows = db.store(POSTING.entity_set).where(Company=inv.values["Company"],
-                                                      InvoiceId=inv.values["InvoiceId"])
-            rows.sort(key=lambda r: r.values["RowNo"])
-            out.append({**entity_json(INVOICE, inv), "rows": [entity_json(POSTING, r) for r in rows]})
+        for inv in db.all_rows(schema.invoice.entity_set):
+            rows = db.store(schema.posting.entity_set).where(Company=inv.values["Company"],
+                                                             InvoiceId=inv.values["InvoiceId"])
+            rows.sort(key=lambda r: r.values[schema.names.row_id])
+            out.append({**entity_json(schema.invoice, inv), "rows": [entity_json(schema.posting, r) for r in rows]})
         return out
 
 
 def proposal_counts(ctx: SimContext) -> dict[str, int]:
-    """Proposals per ExternalRef (the Basware invoice id): a count above 1 is a duplicate."""
+    """Proposals per external reference (the Basware invoice id): a count above 1 is a duplicate."""
     counts: dict[str, int] = {}
+    schema = ctx.db.schema
     with ctx.db.lock:
-        for inv in ctx.db.all_rows(INVOICE.entity_set):
-            ref = inv.values.get("ExternalRef")
+        for inv in ctx.db.all_rows(schema.invoice.entity_set):
+            ref = inv.values.get(schema.names.external_ref)
             if ref:
                 counts[ref] = counts.get(ref, 0) + 1
     return counts
@@ -47,7 +48,7 @@ def proposal_counts(ctx: SimContext) -> dict[str, int]:
 
 def entity(ctx: SimContext, entity_set: str, key: dict[str, Any]) -> dict[str, Any] | None:
     """One entity as the API shows it (None if absent), ignoring company grants."""
-    etype = BY_SET[entity_set]
+    etype = ctx.db.schema.by_set[entity_set]
     with ctx.db.lock:
         row = ctx.db.store(entity_set).get(tuple(key[k] for k in etype.keys))
         return entity_json(etype, row) if row else None
@@ -56,7 +57,7 @@ def entity(ctx: SimContext, entity_set: str, key: dict[str, Any]) -> dict[str, A
 def modify_as_other_user(ctx: SimContext, entity_set: str, key: dict[str, Any],
                          changes: dict[str, Any] | None = None) -> dict[str, Any]:
     """Another IFS user saves the entity (with `changes`, or unchanged): its ETag moves on."""
-    etype = BY_SET.get(entity_set)
+    etype = ctx.db.schema.by_set.get(entity_set)
     if etype is None:
         raise not_found(f"Entity set {entity_set} does not exist.")
     missing = [k for k in etype.keys if k not in key]

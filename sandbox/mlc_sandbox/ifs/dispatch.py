@@ -30,8 +30,9 @@ def dispatch(ctx: SimContext, req: ODataRequest) -> Response:
         if method != "GET" or len(segments) > 1 or (segments and segments[0].key):
             raise IfsError(405, "ODP_METHOD_NOT_ALLOWED", f"{method} is not allowed here.")
         if not segments:
-            return odata_response(service_document(req.projection, req.root))
-        return Response(csdl(req.projection), media_type="application/xml", headers={"OData-Version": "4.0"})
+            return odata_response(service_document(ctx.db.schema, req.projection, req.root))
+        return Response(csdl(ctx.db.schema, req.projection), media_type="application/xml",
+                        headers={"OData-Version": "4.0"})
     without_if_match = _missing_if_match(ctx, req, segments)
     if req.header("if-none-match") is not None:
         # IFS: "If-None-Match is not supported". The docs do not say how it answers; the simulator
@@ -64,13 +65,13 @@ def _missing_if_match(ctx: SimContext, req: ODataRequest, segments: list[Segment
 def _get(ctx: SimContext, req: ODataRequest, target: Target) -> Response:
     etype = target.etype
     if target.row is not None:
-        opts = parse_options(req.params, etype, allow_paging=False, now=ctx.clock.now)
+        opts = parse_options(req.params, etype, allow_paging=False, now=ctx.clock.now, by_set=ctx.db.schema.by_set)
         with ctx.db.lock:
             entity = {"@odata.context": context_url(req.root, etype.entity_set, opts.select) + "/$entity",
                       **entity_json(etype, target.row, opts.select)}
             expand.apply(ctx, etype, target.row, entity, opts.expand)
         return odata_response(entity, headers={"ETag": target.row.etag})
-    opts = parse_options(req.params, etype, now=ctx.clock.now)
+    opts = parse_options(req.params, etype, now=ctx.clock.now, by_set=ctx.db.schema.by_set)
     size, applied = _page_size(req.header("prefer"), ctx.settings.page_limit)
     if opts.top is not None:  # Prefer sizes server pages; an explicit $top only meets the hard limit
         size, applied = ctx.settings.page_limit, None

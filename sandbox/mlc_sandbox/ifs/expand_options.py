@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mlc_sandbox.ifs.entities import BY_SET
 from mlc_sandbox.ifs.errors import bad_query
 from mlc_sandbox.ifs.model import EntityType, NavProperty
 
@@ -15,7 +15,8 @@ class ExpandItem:
     select: list[str] | None = None  # $expand=Ref($select=A,B)
 
 
-def parse_expand(value: str, etype: EntityType) -> list[ExpandItem]:
+def parse_expand(value: str, etype: EntityType, by_set: Mapping[str, EntityType]) -> list[ExpandItem]:
+    """`by_set`: the served schema's entity types by entity set (the navigation targets)."""
     items = []
     for text in _split(value):
         name, paren, inner = text.partition("(")
@@ -29,7 +30,7 @@ def parse_expand(value: str, etype: EntityType) -> list[ExpandItem]:
                             f"only; read {etype.entity_set}(...)/{nav.name} instead", "$expand")
         if paren and not inner.endswith(")"):
             raise bad_query(f"unbalanced parentheses in $expand item {text!r}", "$expand")
-        items.append(ExpandItem(nav, _inner_select(inner[:-1], BY_SET[nav.target]) if paren else None))
+        items.append(ExpandItem(nav, _inner_select(inner[:-1], by_set[nav.target]) if paren else None))
     return items
 
 

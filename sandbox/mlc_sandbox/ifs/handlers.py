@@ -11,7 +11,6 @@ from starlette.responses import Response
 from mlc_sandbox.ifs import batch
 from mlc_sandbox.ifs.context import SimContext
 from mlc_sandbox.ifs.dispatch import dispatch
-from mlc_sandbox.ifs.entities import projection_sets
 from mlc_sandbox.ifs.errors import not_found
 from mlc_sandbox.ifs.odata_request import ODataRequest
 
@@ -35,7 +34,7 @@ async def _handle(ctx: SimContext, request: Request, tier: str, rest: str) -> Re
         raise not_found(f"No resource at /{tier}/.")
     ctx.tokens.authenticate(request)
     match = _SVC.fullmatch(rest)
-    if not match or not projection_sets(match["projection"]):
+    if not match or not ctx.db.schema.projection_sets(match["projection"]):
         raise not_found(f"Projection {rest.split('/')[0]!r} does not exist.")
     projection = match["projection"]
     root = f"{str(request.base_url).rstrip('/')}/{tier}/ifsapplications/projection/v1/{projection}.svc"

@@ -5,17 +5,17 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from mlc_sandbox.ifs.entities import BY_SET, projection_sets
+from mlc_sandbox.ifs.entities import Schema
 from mlc_sandbox.ifs.model import EntityType
 
 EDMX = "http://docs.oasis-open.org/odata/ns/edmx"
 EDM = "http://docs.oasis-open.org/odata/ns/edm"
 
 
-def csdl(projection: str) -> bytes:
+def csdl(schema_def: Schema, projection: str) -> bytes:
     # Namespace declarations are written as plain attributes so the document uses the usual
     # `edmx:` prefix and a default EDM namespace (register_namespace would be process-global).
-    types = projection_sets(projection)
+    types = schema_def.projection_sets(projection)
     root = ET.Element("edmx:Edmx", {"xmlns:edmx": EDMX, "Version": "4.0"})
     services = ET.SubElement(root, "edmx:DataServices")
     schema = ET.SubElement(services, "Schema", {"xmlns": EDM, "Namespace": types[0].namespace})
@@ -26,7 +26,7 @@ def csdl(projection: str) -> bytes:
         for i, member in enumerate(enum.members):
             ET.SubElement(node, "Member", Name=member, Value=str(i))
     for etype in types:
-        _entity_type(schema, etype)
+        _entity_type(schema, etype, schema_def)
     container = ET.SubElement(schema, "EntityContainer", Name="Main")
     for etype in types:
         entity_set = ET.SubElement(container, "EntitySet", Name=etype.entity_set, EntityType=etype.full_name)
@@ -36,7 +36,7 @@ def csdl(projection: str) -> bytes:
     return document
 
 
-def _entity_type(schema: ET.Element, etype: EntityType) -> None:
+def _entity_type(schema: ET.Element, etype: EntityType, schema_def: Schema) -> None:
     node = ET.SubElement(schema, "EntityType", Name=etype.name)
     key = ET.SubElement(node, "Key")
     for name in etype.keys:
@@ -49,7 +49,7 @@ def _entity_type(schema: ET.Element, etype: EntityType) -> None:
             attrs["MaxLength"] = str(prop.max_length)
         ET.SubElement(node, "Property", attrs)
     for nav in etype.navigations:
-        target = BY_SET[nav.target].full_name
+        target = schema_def.by_set[nav.target].full_name
         if nav.many:
             ET.SubElement(node, "NavigationProperty", Name=nav.name, Type=f"Collection({target})")
             continue
@@ -58,7 +58,7 @@ def _entity_type(schema: ET.Element, etype: EntityType) -> None:
             ET.SubElement(ref, "ReferentialConstraint", Property=source_prop, ReferencedProperty=target_prop)
 
 
-def service_document(projection: str, service_root: str) -> dict[str, Any]:
+def service_document(schema_def: Schema, projection: str, service_root: str) -> dict[str, Any]:
     return {"@odata.context": f"{service_root}/$metadata",
             "value": [{"name": t.entity_set, "kind": "EntitySet", "url": t.entity_set}
-                      for t in projection_sets(projection)]}
+                      for t in schema_def.projection_sets(projection)]}

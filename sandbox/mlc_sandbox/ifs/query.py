@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -51,7 +51,8 @@ class Page:
 
 
 def parse_options(params: Iterable[tuple[str, str]], etype: EntityType,
-                  allow_paging: bool = True, now: Callable[[], datetime] | None = None) -> QueryOptions:
+                  allow_paging: bool = True, now: Callable[[], datetime] | None = None,
+                  by_set: Mapping[str, EntityType] | None = None) -> QueryOptions:
     """`now`: the clock for now() in $filter (the simulator's), read once per request."""
     opts = QueryOptions()
     seen: set[str] = set()
@@ -66,7 +67,7 @@ def parse_options(params: Iterable[tuple[str, str]], etype: EntityType,
         if name == "$filter":
             opts.filter = compile_filter(value, etype, now() if now else None)
         elif name == "$expand":
-            opts.expand = parse_expand(value, etype)
+            opts.expand = parse_expand(value, etype, by_set or {})
         elif name == "$select":
             opts.select = _select(value, etype)
         elif name == "$orderby":

@@ -10,18 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mlc_sandbox.ifs.entities import (
-    CODE_PART,
-    CODE_PART_PROPS,
-    CODE_PART_VALUE,
-    COMPANY,
-    INVOICE,
-    POSTING,
-    SUPPLIER,
-    SUPPLIER_COMPANY,
-)
+from mlc_sandbox.ifs.entities import Schema
 from mlc_sandbox.ifs.errors import business
-from mlc_sandbox.ifs.model import CODE_PARTS
 from mlc_sandbox.ifs.settings import IfsSettings
 from mlc_sandbox.ifs.store import Database, Row
 
@@ -33,6 +23,10 @@ class Context:
     db: Database
     settings: IfsSettings
     user: str
+
+    @property
+    def schema(self) -> Schema:
+        return self.db.schema
 
 
 class Rules:
@@ -46,7 +40,7 @@ class Rules:
 
 
 def check_company(ctx: Context, company: Any) -> Row:
-    row = ctx.db.store(COMPANY.entity_set).get((company,))
+    row = ctx.db.store(ctx.schema.company.entity_set).get((company,))
     if row is None:
         raise business(f"The Company {company} does not exist.", "Company")
     if not ctx.settings.company_granted(company):
@@ -55,9 +49,9 @@ def check_company(ctx: Context, company: Any) -> Row:
 
 
 def check_supplier(ctx: Context, supplier_id: Any) -> Row:
-    row = ctx.db.store(SUPPLIER.entity_set).get((supplier_id,))
+    row = ctx.db.store(ctx.schema.supplier.entity_set).get((supplier_id,))
     if row is None:
-        raise business(f"The Supplier {supplier_id} does not exist.", "SupplierId")
+        raise business(f"The Supplier {supplier_id} does not exist.", ctx.schema.names.invoice_supplier)
     return row
 
 
@@ -76,7 +70,7 @@ def _check_country(values: dict[str, Any]) -> None:
 class SupplierRules(Rules):
     def before_insert(self, ctx: Context, values: dict[str, Any]) -> None:
         _upper_key(values, "SupplierId")
-        if ctx.db.store(SUPPLIER.entity_set).get((values["SupplierId"],)):
+        if ctx.db.store(ctx.schema.supplier.entity_set).get((values["SupplierId"],)):
             raise business(f"The Supplier {values['SupplierId']} already exists.", "SupplierId")
         if not values["Name"].strip():
             raise business("Field [NAME] in SupplierInfoGeneral is mandatory.", "Name")
@@ -93,14 +87,15 @@ class SupplierRules(Rules):
         _check_country(changes)
 
     def before_delete(self, ctx: Context, row: Row) -> None:
-        if ctx.db.store(INVOICE.entity_set).where(SupplierId=row.values["SupplierId"]):
+        if ctx.db.store(ctx.schema.invoice.entity_set).where(
+                **{ctx.schema.names.invoice_supplier: row.values["SupplierId"]}):
             raise business(f"The Supplier {row.values['SupplierId']} is used by supplier invoices "
                            "and cannot be removed.", "SupplierId")
 
     def after_delete(self, ctx: Context, row: Row) -> None:
-        links = ctx.db.store(SUPPLIER_COMPANY.entity_set).where(SupplierId=row.values["SupplierId"])
+        links = ctx.db.store(ctx.schema.supplier_company.entity_set).where(SupplierId=row.values["SupplierId"])
         for link in links:
-            ctx.db.delete(SUPPLIER_COMPANY, link, ctx.user)
+            ctx.db.delete(ctx.schema.supplier_company, link, ctx.user)
 
 
 class SupplierCompanyRules(Rules):
@@ -108,28 +103,33 @@ class SupplierCompanyRules(Rules):
         _upper_key(values, "SupplierId")
         supplier = check_supplier(ctx, values["SupplierId"])
         check_company(ctx, values["Company"])
-        if ctx.db.store(SUPPLIER_COMPANY.entity_set).get((values["SupplierId"], values["Company"])):
+        if ctx.db.store(ctx.schema.supplier_company.entity_set).get((values["SupplierId"], values["Company"])):
             raise business(f"Supplier {values['SupplierId']} already exists in company {values['Company']}.")
         values["PayTermId"] = values.get("PayTermId") or "NET30"
         values["Currency"] = values.get("Currency") or supplier.values["Currency"]
 
 
 def code_part_row(ctx: Context, company: str, letter: str) -> Row | None:
-    return ctx.db.store(CODE_PART.entity_set).get((company, letter))
+    return ctx.db.store(ctx.schema.code_part.entity_set).get((company, letter))
 
 
 class CodePartValueRules(Rules):
+    """The values of one code part (`letter`), as CompanyFinanceSet(...)/Code<letter>Array holds them."""
+
+    def __init__(self, letter: str) -> None:
+        self.letter = letter
+
     def before_insert(self, ctx: Context, values: dict[str, Any]) -> None:
-        _upper_key(values, "CodePart")
-        _upper_key(values, "CodePartValue")
-        company, letter = values["Company"], values["CodePart"]
+        prop = ctx.schema.names.value_prop(self.letter)
+        _upper_key(values, prop)
+        company, letter = values["Company"], self.letter
         check_company(ctx, company)
-        part = code_part_row(ctx, company, letter) if letter in CODE_PARTS else None
+        part = code_part_row(ctx, company, letter)
         if part is None or not part.values["CodePartUsed"]:
-            raise business(f"Code part {letter} is not used in company {company}.", "CodePart")
-        if ctx.db.store(CODE_PART_VALUE.entity_set).get((company, letter, values["CodePartValue"])):
-            raise business(f"{part.values['CodeName']} {values['CodePartValue']} already exists "
-                           f"in company {company}.", "CodePartValue")
+            raise business(f"Code part {letter} is not used in company {company}.", prop)
+        if ctx.db.store(ctx.schema.code_value_set(letter)).get((company, values[prop])):
+            raise business(f"{part.values['CodeName']} {values[prop]} already exists "
+                           f"in company {company}.", prop)
         values["ValidFrom"] = values.get("ValidFrom") or ctx.db.now().date()
         values["ValidUntil"] = values.get("ValidUntil") or END_OF_TIME
         self._check_dates(values)
@@ -143,9 +143,9 @@ class CodePartValueRules(Rules):
             raise business("Valid From must be earlier than Valid Until.", "ValidFrom")
 
     def before_delete(self, ctx: Context, row: Row) -> None:
-        prop = CODE_PART_PROPS[row.values["CodePart"]]
-        used = ctx.db.store(POSTING.entity_set).where(Company=row.values["Company"],
-                                                      **{prop: row.values["CodePartValue"]})
+        value = row.values[ctx.schema.names.value_prop(self.letter)]
+        prop = ctx.schema.code_part_props[self.letter]
+        used = ctx.db.store(ctx.schema.posting.entity_set).where(Company=row.values["Company"], **{prop: value})
         if used:
-            raise business(f"Code part value {row.values['CodePartValue']} is used in postings "
-                           "and cannot be removed.", "CodePartValue")
+            raise business(f"Code part value {value} is used in postings and cannot be removed.",
+                           ctx.schema.names.value_prop(self.letter))

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from mlc_sandbox.ifs.clock import SimClock
-from mlc_sandbox.ifs.entities import ENTITY_TYPES, HISTORY_LOG
+from mlc_sandbox.ifs.entities import HISTORY_LOG, Schema
 from mlc_sandbox.ifs.model import EntityType
 
 _ROWID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -66,11 +66,12 @@ class EntityStore:
 class Database:
     """All entity sets; every write bumps Objversion (so the ETag) and is written to the history log."""
 
-    def __init__(self, clock: SimClock) -> None:
+    def __init__(self, clock: SimClock, schema: Schema | None = None) -> None:
         self.clock = clock
+        self.schema = schema or Schema()
         self.lock = threading.RLock()
-        self.stores = {t.entity_set: EntityStore(t) for t in ENTITY_TYPES}
-        self._table_no = {t.entity_set: n for n, t in enumerate(ENTITY_TYPES)}
+        self.stores = {t.entity_set: EntityStore(t) for t in self.schema.entity_types}
+        self._table_no = {t.entity_set: n for n, t in enumerate(self.schema.entity_types)}
         self._seq = itertools.count(1)
         self._writes = itertools.count(1)
         self._log_ids = itertools.count(1)

@@ -15,7 +15,7 @@ def test_history_log_lists_writes_after_a_timestamp_with_parsed_keys() -> None:
         creds = sandbox.credentials()["ifs"]
         client = IfsConnection(host=sandbox.ifs_url, realm=creds["realm"], client_id=creds["client_id"],
                                client_secret=creds["client_secret"]).build_client()
-        suppliers = client.entities.suppliers
+        suppliers = client.fields.suppliers
         row, _ = client.reads.get(suppliers.projection, suppliers.entity_set, {"SupplierId": "10004"})
         from ml_connector.sync.values import parse_timestamp
 

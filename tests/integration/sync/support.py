@@ -11,6 +11,7 @@ from typing import Any
 
 from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig, load_config
+from ml_connector.field_map import IfsFieldMap
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.ifs.client import IfsClient
 from ml_connector.state import StateStore, Status
@@ -76,9 +77,14 @@ class Env:
 
     # -- what the systems hold ------------------------------------------------------------------------
     def proposals(self) -> dict[str, dict[str, Any]]:
-        """Proposals by ExternalRef; fails on a duplicate."""
+        """Proposals by their external reference (the Basware invoice id); fails on a duplicate."""
         assert self.sb.ifs.duplicate_proposals() == {}
-        return {p["ExternalRef"]: p for p in self.sb.ifs.proposals()}
+        return {p[self.names.posting_proposals.external_ref]: p for p in self.sb.ifs.proposals()}
+
+    @property
+    def names(self) -> IfsFieldMap:
+        """The IFS names of the tenant's field map (the simulator serves the matching profile)."""
+        return self.ifs.fields
 
     def document(self, invoice_id: str) -> dict[str, Any]:
         return self.sb.basware.document_state(invoice_id)
@@ -94,23 +100,32 @@ class Env:
         doc.update(changes)
         return self.sb.basware.ctx.documents.add_documents([doc])[0]
 
+    def add_code_part_value(self, company: str, letter: str, value: str) -> None:
+        """A new value of code part `letter` in IFS, created through the API in the tenant's names."""
+        cv = self.names.code_part_values
+        self.ifs.writes.create(cv.projection, cv.entity_set, {cv.values[letter]: value, "Description": "New"},
+                               keys={cv.company: company}, navigation=cv.navigations[letter])
+
     def waiting(self) -> list[str]:
         return [d["invoiceId"] for d in self.basware.documents.iter()]
 
 
-def make_env(tmp_path: Path, store_url: str | None = None, **options: Any) -> Iterator[Env]:
+def make_env(tmp_path: Path, store_url: str | None = None, tenant: TenantConfig | None = None,
+             **options: Any) -> Iterator[Env]:
+    """`tenant` (default: the demo tenant) brings the IFS field map the client uses."""
+    tenant = tenant or demo_tenant()
     opts = SandboxOptions(**{"invoices": 12, "suppliers": 40, **options})
     with Sandbox(opts) as sb:
         creds = sb.credentials()
         bw, ifs_creds = creds["basware"], creds["ifs"]
         basware = BaswareClient(bw["base_url"], bw["client_id"], bw["client_secret"], retry=FAST)
         ifs = IfsClient(sb.ifs_url, ifs_creds["realm"], ifs_creds["client_id"], ifs_creds["client_secret"],
-                        retry=FAST, conflict_retry=RetryPolicy.no_wait(5))
+                        retry=FAST, conflict_retry=RetryPolicy.no_wait(5), fields=tenant.ifs.fields)
         store = StateStore(store_url or f"sqlite:///{tmp_path / 'state.db'}")
         store.migrate()
         staging = tmp_path / "staging"
         try:
-            yield Env(sb, basware, ifs, store, demo_tenant(), staging)
+            yield Env(sb, basware, ifs, store, tenant, staging)
         finally:
             basware.close()
             ifs.close()

@@ -70,7 +70,7 @@ def test_kill_and_rerun_ends_with_exactly_one_proposal(env: Env, target: str, me
 
     result = env.run()
     assert result["state"] == "success" and result["watermark"]["moved"]
-    proposals = env.proposals()  # asserts no duplicate ExternalRef
+    proposals = env.proposals()  # asserts no duplicate external reference
     assert len(proposals) == 12
     for invoice_id in proposals:
         assert env.document(invoice_id)["processingStatus"] == "Transferred"
@@ -83,7 +83,7 @@ def test_kill_and_rerun_ends_with_exactly_one_proposal(env: Env, target: str, me
         assert result["counts"]["unchanged"] == 1
 
 
-@pytest.mark.parametrize("path", [r"/ManSuppInvoiceSet$", r"/PostingProposalArray$"], ids=["header", "row"])
+@pytest.mark.parametrize("path", [r"/ManSuppInvoiceSet$", r"/ManSuppInvoicePostingsArray$"], ids=["header", "row"])
 def test_lost_answer_to_an_applied_post_creates_no_duplicate(env: Env, path: str) -> None:
     env.sb.injector.add(FaultRule(kind="status_after", system="ifs", method="POST", path=path, status=504,
                                   skip=3, times=1))

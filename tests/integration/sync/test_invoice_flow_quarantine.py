@@ -49,9 +49,7 @@ def test_replay_after_the_mapping_is_fixed(env: Env) -> None:
     doc = env.document(invoice_id)["document"]
     company = env.tenant.companies[doc["companyCode"]]
     letter = env.tenant.dimensions[company]["costCenterCode"]
-    cv = env.ifs.entities.code_part_values
-    env.ifs.writes.create(cv.projection, cv.entity_set, {
-        "Company": company, "CodePart": letter, "CodePartValue": "CC-DOES-NOT-EXIST", "Description": "New"})
+    env.add_code_part_value(company, letter, "CC-DOES-NOT-EXIST")
     env.sb.basware.set_document_status(invoice_id, "WaitingForTransfer")
 
     replayed = env.replay()  # all open entries
@@ -63,7 +61,8 @@ def test_replay_after_the_mapping_is_fixed(env: Env) -> None:
     state = env.document(invoice_id)
     assert state["processingStatus"] == "Transferred"
     assert [r["success"] for r in state["transferResponses"]] == [False, True]
-    assert env.proposals()[invoice_id]["rows"][0][f"Code{letter}"] == "CC-DOES-NOT-EXIST"
+    code_part = env.names.posting_proposals.rows.code_parts[letter]
+    assert env.proposals()[invoice_id]["rows"][0][code_part] == "CC-DOES-NOT-EXIST"
     assert env.run()["counts"]["created"] == 0  # nothing left to do
 
 

@@ -107,14 +107,15 @@ def test_rows_carry_each_companys_own_code_parts(env: Env) -> None:
         companies.add(company)
         assert proposal["Company"] == company
         assert len(proposal["rows"]) == len(doc["codingRows"])
+        pp = env.names.posting_proposals
         for row, coding in zip(proposal["rows"], doc["codingRows"], strict=True):
-            assert row["Account"] == coding["accountCode"]
+            assert row[pp.rows.code_parts["A"]] == coding["accountCode"]
             for field, letter in env.tenant.dimensions[company].items():
-                assert row[f"Code{letter}"] == coding.get(field), (company, field, letter)
-            assert (row["CurrAmount"], row["CurrVatAmount"]) == (
+                assert row[pp.rows.code_parts[letter]] == coding.get(field), (company, field, letter)
+            assert (row[pp.rows.amount], row[pp.rows.vat_amount]) == (
                 Decimal(str(coding["netTotal"])), _tax(coding, "taxSum", "taxSum2"))
-        assert (proposal["NetAmount"], proposal["VatAmount"], proposal["GrossAmount"]) == (
-            Decimal(str(doc["netSum"])), _tax(doc, "taxSum1", "taxSum2"), Decimal(str(doc["grossSum"])))
+        assert (proposal[pp.net], proposal[pp.vat]) == (Decimal(str(doc["netSum"])), _tax(doc, "taxSum1", "taxSum2"))
+        assert proposal[pp.supplier] == doc["supplierCode"] and proposal[pp.state] == pp.balanced_state
     assert len(companies) >= 3  # the seed spreads 12 invoices over the four plants
 
 
@@ -127,7 +128,7 @@ def test_missing_supplier_is_created_from_the_basware_vendor(env: Env) -> None:
     assert supplier is not None and supplier["Name"] == vendor.name and supplier["Country"] == vendor.country
     audit = env.store.audit_history(env.tenant_id, "vendor", vendor.supplier_id)
     assert [(a.action, a.source_system) for a in audit] == [("created", "basware")]
-    assert env.proposals()[invoice_id]["SupplierId"] == vendor.supplier_id
+    assert env.proposals()[invoice_id][env.names.posting_proposals.supplier] == vendor.supplier_id
     vendor_pages = [r for r in env.sb.basware.request_log if r.get("path", "").startswith("/v1/vendors")]
     assert 1 <= len(vendor_pages) <= 2  # indexed once for the run, not once per invoice
 
@@ -137,7 +138,7 @@ def test_control_total_mismatch_fails_the_run_and_holds_the_watermark(env: Env) 
     results = env.process(extracted)
     victim = next(iter(env.proposals().values()))
     env.sb.ifs.modify_as_other_user("ManSuppInvoiceSet", {"Company": victim["Company"],
-                                    "InvoiceId": victim["InvoiceId"]}, {"NetAmount": 1})
+                                    "InvoiceId": victim["InvoiceId"]}, {env.names.posting_proposals.net: 1})
     with pytest.raises(ControlTotalMismatch, match=rf"IFS company {victim['Company']} \(\w+\): Basware sent"):
         env.finalize(extracted, results)
     assert env.store.get_watermark(env.tenant_id, "invoices") is None

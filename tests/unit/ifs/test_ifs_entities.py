@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import requests
 
-from ml_connector.ifs.config import IfsEntities
 from ml_connector.ifs.entities import etag_of, strip_system_fields
 
 
@@ -21,21 +20,3 @@ def test_etag_from_body_or_header() -> None:
     assert etag_of({"@odata.etag": 'W/"body"'}, resp) == 'W/"body"'
     assert etag_of({}, resp) == 'W/"hdr"'
     assert etag_of({}, None) is None
-
-
-def test_entity_defaults_match_the_simulator_contract() -> None:
-    e = IfsEntities()
-    s = e.suppliers
-    assert (s.projection, s.entity_set, s.keys, s.modified_column) == (
-        "SupplierHandling", "SupplierInfoGeneralSet", ("SupplierId",), "ModifiedDate")
-    p = e.posting_proposals
-    assert (p.projection, p.entity_set) == ("ManualSupplierInvoiceHandling", "ManSuppInvoiceSet")
-    assert (p.rows_navigation, p.rows_entity_set) == ("PostingProposalArray", "ManSuppInvoicePostingSet")
-    assert (e.companies.projection, e.companies.entity_set) == ("CompanyHandling", "CompanySet")
-    cp, cv = e.code_parts, e.code_part_values
-    assert (cp.projection, cp.entity_set) == ("AccountingCodePartsHandling", "AccountingCodePartSet")
-    assert (cv.projection, cv.entity_set) == ("CodePartValuesHandling", "CodePartValueSet")
-    custom = IfsEntities.model_validate(
-        {"suppliers": {"projection": "SupplierHandling", "entity_set": "Other", "keys": ["SupplierId"]}}
-    )
-    assert custom.suppliers.entity_set == "Other" and custom.companies.entity_set == "CompanySet"

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.config import TenantConfig
+from ml_connector.field_map import load_field_map
 from ml_connector.sync.catalog import Catalog
 from ml_connector.sync.mapping import ProposalDraft, Rejection, map_document
 
@@ -14,18 +15,32 @@ def test_valid_document_maps_to_draft_with_company_code_parts(
     draft = map_document(doc, tenant, catalog)
     assert isinstance(draft, ProposalDraft)
     assert (draft.company, draft.supplier_id, draft.invoice_id) == ("10", "10005", "inv-1")
-    assert draft.header == {
-        "SupplierId": "10005", "InvoiceNo": "INV-1", "InvoiceDate": date(2026, 9, 25),
-        "DueDate": date(2026, 10, 25), "Currency": "USD", "NetAmount": Decimal("150.00"),
-        "VatAmount": Decimal("10.88"), "GrossAmount": Decimal("160.88"), "PayTermId": "NET30",
-        "ExternalRef": "inv-1"}
+    assert draft.header == {  # logical roles: the tenant's field map names them in IFS
+        "supplier": "10005", "invoice_no": "INV-1", "invoice_date": date(2026, 9, 25),
+        "due_date": date(2026, 10, 25), "currency": "USD", "net": Decimal("150.00"),
+        "vat": Decimal("10.88"), "gross": Decimal("160.88"), "pay_term": "NET30", "external_ref": "inv-1"}
     first, second = draft.rows
-    assert (first["Account"], first["CodeB"], first["CodeC"], first["CodeD"]) == ("6000", "CC1001", "PROD", None)
-    assert (second["Account"], second["CodeD"]) == ("6100", "PRJ-ERP")  # GL- prefix stripped
-    assert all(first[f"Code{p}"] is None for p in "EFGHIJ")
-    assert (first["CurrAmount"], first["CurrVatAmount"], first["VatCode"]) == (
-        Decimal("100.00"), Decimal("7.25"), "VAT7.25")
-    assert first["Text"] == "Basware row 1 - PO PO1"
+    assert (first["A"], first["B"], first["C"], first["D"]) == ("6000", "CC1001", "PROD", None)
+    assert (second["A"], second["D"]) == ("6100", "PRJ-ERP")  # GL- prefix stripped
+    assert all(first[p] is None for p in "EFGHIJ")
+    assert (first["amount"], first["vat_amount"], first["vat_code"]) == (Decimal("100.00"), Decimal("7.25"), "VAT7.25")
+    assert first["text"] == "Basware row 1 - PO PO1"
+
+
+def test_the_draft_is_sent_in_the_names_of_the_tenants_profile(
+        doc: dict[str, Any], tenant: TenantConfig, catalog: Catalog) -> None:
+    draft = map_document(doc, tenant, catalog)
+    assert isinstance(draft, ProposalDraft)
+    cloud, apps10 = load_field_map("ifs-cloud").posting_proposals, load_field_map("ifs-apps10").posting_proposals
+    header = cloud.header_body(draft.company, draft.header)
+    assert (header["Identity"], header["PartyType"], header["NetCurrAmount"], header["ExternalReference"]) == (
+        "10005", "Supplier", Decimal("150.00"), "inv-1")
+    assert "GrossAmount" not in header and "SupplierId" not in header  # this release derives gross itself
+    old = apps10.header_body(draft.company, draft.header)
+    assert (old["SupplierId"], old["NetAmount"], old["GrossAmount"], old["ExternalRef"]) == (
+        "10005", Decimal("150.00"), Decimal("160.88"), "inv-1")
+    assert "PartyType" not in old
+    assert cloud.row_body(draft.rows[0])["CodeA"] == apps10.row_body(draft.rows[0])["Account"] == "6000"
 
 
 def test_same_fields_go_to_other_code_parts_in_another_company(
@@ -38,7 +53,7 @@ def test_same_fields_go_to_other_code_parts_in_another_company(
     draft = map_document(doc, tenant, catalog)
     assert isinstance(draft, ProposalDraft), draft
     row = draft.rows[0]
-    assert (row["Account"], row["CodeB"], row["CodeC"], row["CodeD"]) == ("6000", "P20", "CC2001", None)
+    assert (row["A"], row["B"], row["C"], row["D"]) == ("6000", "P20", "CC2001", None)
 
 
 def test_every_problem_of_a_document_is_collected(
@@ -116,12 +131,12 @@ def test_tax_is_taxsum1_alone_when_taxsum2_is_absent_or_null(
     assert "taxSum2" not in doc and "taxSum" not in doc  # a real header: no taxSum at all
     draft = map_document(doc, tenant, catalog)
     assert isinstance(draft, ProposalDraft), draft
-    assert draft.header["VatAmount"] == Decimal("10.88")
-    assert [r["CurrVatAmount"] for r in draft.rows] == [Decimal("7.25"), Decimal("3.63")]
+    assert draft.header["vat"] == Decimal("10.88")
+    assert [r["vat_amount"] for r in draft.rows] == [Decimal("7.25"), Decimal("3.63")]
     doc["taxSum2"] = None
     doc["codingRows"][0]["taxSum2"] = None
     again = map_document(doc, tenant, catalog)
-    assert isinstance(again, ProposalDraft) and again.header["VatAmount"] == Decimal("10.88")
+    assert isinstance(again, ProposalDraft) and again.header["vat"] == Decimal("10.88")
 
 
 def test_tax_is_taxsum1_plus_taxsum2(doc: dict[str, Any], tenant: TenantConfig, catalog: Catalog) -> None:
@@ -132,9 +147,9 @@ def test_tax_is_taxsum1_plus_taxsum2(doc: dict[str, Any], tenant: TenantConfig, 
     row["taxPercent2"], row["taxSum2"], row["grossTotal"] = Decimal("2"), Decimal("2.00"), Decimal("109.25")
     draft = map_document(doc, tenant, catalog)
     assert isinstance(draft, ProposalDraft), draft
-    assert (draft.header["NetAmount"], draft.header["VatAmount"], draft.header["GrossAmount"]) == (
+    assert (draft.header["net"], draft.header["vat"], draft.header["gross"]) == (
         Decimal("150.00"), Decimal("12.88"), Decimal("162.88"))
-    assert [r["CurrVatAmount"] for r in draft.rows] == [Decimal("9.25"), Decimal("3.63")]
+    assert [r["vat_amount"] for r in draft.rows] == [Decimal("9.25"), Decimal("3.63")]
 
 
 def test_no_tax_at_all_is_zero_when_gross_equals_net(
@@ -145,7 +160,7 @@ def test_no_tax_at_all_is_zero_when_gross_equals_net(
         row["taxSum"], row["grossTotal"] = None, row["netTotal"]
     draft = map_document(doc, tenant, catalog)
     assert isinstance(draft, ProposalDraft), draft
-    assert draft.header["VatAmount"] == Decimal(0)
+    assert draft.header["vat"] == Decimal(0)
 
 
 def test_tax_not_matching_gross_minus_net_is_quarantined_with_the_figures(

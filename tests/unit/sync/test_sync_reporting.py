@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+from ml_connector.field_map import default_field_map
 from ml_connector.sync import reporting
 from ml_connector.sync.invoice_suppliers import supplier_body
 from ml_connector.sync.proposals import differences, same
@@ -44,8 +45,9 @@ def test_supplier_body_from_a_basware_vendor() -> None:
               "paymentMeans": [{"paymentMeansCode": "1", "currencyCode": "EUR"},
                                {"paymentMeansCode": "2", "currencyCode": "USD", "default": True}],
               "paymentTerms": {"paymentTermCode": "NET30"}}
-    body = supplier_body("20001", vendor)
+    names = default_field_map().suppliers
+    body = supplier_body(names, "20001", vendor)
     assert body == {"SupplierId": "20001", "Name": ("Acme Steel Inc." + "x" * 200)[:100], "Country": "US",
                     "AssociationNo": "US123", "Currency": "USD"}
-    assert supplier_body("20002", {"addresses": [{"countryId": "Germany"}]}) == {
+    assert supplier_body(names, "20002", {"addresses": [{"countryId": "Germany"}]}) == {
         "SupplierId": "20002", "Name": "20002"}

@@ -20,10 +20,17 @@ from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
 from mlc_sandbox.server import serve
 
 API = "/main/ifsapplications/projection/v1/"
+# The default profile (ifs-cloud); test_ifs_profiles.py covers the other.
 SUPPLIERS = "SupplierHandling.svc/SupplierInfoGeneralSet"
-INVOICES = "ManualSupplierInvoiceHandling.svc/ManSuppInvoiceSet"
-POSTINGS = "ManualSupplierInvoiceHandling.svc/ManSuppInvoicePostingSet"
-CODE_VALUES = "CodePartValuesHandling.svc/CodePartValueSet"
+INVOICES = "ManSuppInvoiceHandling.svc/ManSuppInvoiceSet"
+POSTINGS = "ManSuppInvoiceHandling.svc/ManSuppInvoicePostingsSet"
+ROWS_NAV = "ManSuppInvoicePostingsArray"
+CODE_VALUES = "CodePartValuesHandling.svc/CompanyFinanceSet"
+
+
+def code_values(company: str, letter: str) -> str:
+    """The values of one code part: CompanyFinanceSet(Company='10')/CodeBArray, the value in CodeB."""
+    return f"{CODE_VALUES}(Company='{company}')/Code{letter}Array"
 
 
 @lru_cache(maxsize=4)
@@ -76,8 +83,8 @@ class Ifs:
         return requests.request(method, f"{self.url}/_sandbox{path}", timeout=10, **kw)
 
     def create_invoice(self, **fields: Any) -> dict[str, Any]:
-        body = {"Company": "10", "SupplierId": "10001", "InvoiceNo": "INV-1", "InvoiceDate": "2026-10-20",
-                "NetAmount": 100.00, "VatAmount": 7.25, "GrossAmount": 107.25, **fields}
+        body = {"Company": "10", "Identity": "10001", "PartyType": "Supplier", "InvoiceNo": "INV-1",
+                "InvoiceDate": "2026-10-20", "NetCurrAmount": 100.00, "VatCurrAmount": 7.25, **fields}
         response = self.post(INVOICES, body)
         assert response.status_code == 201, response.text
         return response.json()
@@ -146,8 +153,8 @@ def server_pool() -> Iterator[_ServerPool]:
 
 def _factory(pool: _ServerPool, stack: ExitStack, guard: Any) -> Factory:
     def make(suppliers: int = 300, injector: FaultInjector | None = None, login: bool = True,
-             **settings: Any) -> Ifs:
-        sim = IfsSimulator(dataset(suppliers), injector=injector, settings=IfsSettings(**settings))
+             profile: str = "ifs-cloud", **settings: Any) -> Ifs:
+        sim = IfsSimulator(dataset(suppliers), injector=injector, settings=IfsSettings(**settings), profile=profile)
         guard.watch(sim)  # the session check (tests/conftest.py): no mutation without If-Match
         stack.callback(guard.check, sim, "at the end of its fixture")
         url, switch = pool.acquire(sim.app)

@@ -16,12 +16,12 @@ import requests
 
 from .conftest import INVOICES, SUPPLIERS, Ifs, error_of
 
-BATCH = "ManualSupplierInvoiceHandling.svc/$batch"
+BATCH = "ManSuppInvoiceHandling.svc/$batch"
 SUPPLIER_BATCH = "SupplierHandling.svc/$batch"
 SET = "ManSuppInvoiceSet"  # part URLs are relative to the service root
-HEADER = {"Company": "10", "SupplierId": "10001", "InvoiceNo": "B-1", "InvoiceDate": "2026-10-20",
-          "NetAmount": 100, "VatAmount": 25, "GrossAmount": 125}
-ROW = {"Account": "6000", "CodeB": "CC1001", "CurrAmount": 100, "CurrVatAmount": 25}
+HEADER = {"Company": "10", "Identity": "10001", "PartyType": "Supplier", "InvoiceNo": "B-1",
+          "InvoiceDate": "2026-10-20", "NetCurrAmount": 100, "VatCurrAmount": 25}
+ROW = {"CodeA": "6000", "CodeB": "CC1001", "CurrAmount": 100, "CurrVatAmount": 25}
 BAD_ROW = {"CurrAmount": 25}  # no account: a business rule refuses it
 
 
@@ -115,8 +115,8 @@ def test_top_level_parts_run_in_order_with_one_response_each(ifs: Ifs) -> None:
 
 def test_change_set_with_content_id_references_creates_header_and_rows(ifs: Ifs) -> None:
     answers = parse(send(ifs, [[Req("POST", SET, HEADER, content_id="1"),
-                                Req("PATCH", "$1", {"ExternalRef": "BW-1"}, {"If-Match": "$1"}, content_id="2"),
-                                Req("POST", "$1/PostingProposalArray", ROW, content_id="3")]]))
+                                Req("PATCH", "$1", {"ExternalReference": "BW-1"}, {"If-Match": "$1"}, content_id="2"),
+                                Req("POST", "$1/ManSuppInvoicePostingsArray", ROW, content_id="3")]]))
     change_set = answers[0]
     assert isinstance(change_set, list)
     assert [(a.status, a.content_id) for a in change_set] == [(201, "1"), (204, "2"), (201, "3")]
@@ -124,15 +124,16 @@ def test_change_set_with_content_id_references_creates_header_and_rows(ifs: Ifs)
     assert change_set[2].body["InvoiceId"] == header["InvoiceId"]
     assert change_set[1].headers["ETag"] != change_set[0].headers["ETag"]
     [stored] = invoices(ifs, "B-1")
-    assert stored["ExternalRef"] == "BW-1"
+    assert stored["ExternalReference"] == "BW-1"
     assert ifs.sim.mutations_without_if_match() == []  # If-Match: $1 carried the ETag
 
 
 def test_if_match_reference_is_the_etag_that_part_answered(ifs: Ifs) -> None:
     # Adding a row changes the header (its state), so $1's ETag is stale by then: 412, all undone.
     answers = parse(send(ifs, [[Req("POST", SET, HEADER, content_id="1"),
-                                Req("POST", "$1/PostingProposalArray", ROW, content_id="2"),
-                                Req("PATCH", "$1", {"ExternalRef": "BW-1"}, {"If-Match": "$1"}, content_id="3")]]))
+                                Req("POST", "$1/ManSuppInvoicePostingsArray", ROW, content_id="2"),
+                                Req("PATCH", "$1", {"ExternalReference": "BW-1"}, {"If-Match": "$1"},
+                                    content_id="3")]]))
     assert [(a.status, a.content_id) for a in answers] == [(412, "3")]  # type: ignore[union-attr]
     assert invoices(ifs, "B-1") == []
 
@@ -141,9 +142,9 @@ def test_a_failing_part_rolls_back_its_whole_change_set(ifs: Ifs) -> None:
     before = ifs.values(INVOICES, **{"$count": "true"})
     history = len(ifs.values("HistoryLogHandling.svc/HistoryLogOverviewSet"))
     answers = parse(send(ifs, [[Req("POST", SET, HEADER, content_id="1"),
-                                Req("POST", "$1/PostingProposalArray", ROW,
+                                Req("POST", "$1/ManSuppInvoicePostingsArray", ROW,
                                     content_id="2"),
-                                Req("POST", "$1/PostingProposalArray", BAD_ROW, content_id="3")]]))
+                                Req("POST", "$1/ManSuppInvoicePostingsArray", BAD_ROW, content_id="3")]]))
     [failure] = answers
     assert isinstance(failure, Answer) and failure.status == 400 and failure.content_id == "3"
     assert failure.body["error"]["code"] == "DATABASE_ERROR"
@@ -205,7 +206,7 @@ def test_malformed_batches_are_400(ifs: Ifs, content_type: str, body: str) -> No
 
 
 def test_references_are_scoped_to_their_change_set_and_projection(ifs: Ifs) -> None:
-    answers = parse(send(ifs, [Req("PATCH", "$1", {"ExternalRef": "x"}, {"If-Match": "$1"}),
+    answers = parse(send(ifs, [Req("PATCH", "$1", {"ExternalReference": "x"}, {"If-Match": "$1"}),
                                Req("GET", "/main/ifsapplications/projection/v1/SupplierHandling.svc/"
                                    "SupplierInfoGeneralSet")], Prefer="odata.continue-on-error"))
     assert [a.status for a in answers] == [400, 400]  # type: ignore[union-attr]

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from mlc_sandbox.ifs.entities import ENTITY_TYPES
+from mlc_sandbox.ifs.entities import Schema
+from mlc_sandbox.ifs.profiles import names_for
 
 from .conftest import Ifs
 
 EDMX = "{http://docs.oasis-open.org/odata/ns/edmx}"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
-PROJECTIONS = sorted({t.projection for t in ENTITY_TYPES})
+PROJECTIONS = sorted({t.projection for t in Schema(names_for("ifs-cloud")).entity_types})
 PRIMITIVES = {f"Edm.{name}" for name in (
     "Binary", "Boolean", "Byte", "Date", "DateTimeOffset", "Decimal", "Double", "Duration", "Guid", "Int16",
     "Int32", "Int64", "SByte", "Single", "Stream", "String", "TimeOfDay")}

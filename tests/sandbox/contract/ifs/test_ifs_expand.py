@@ -8,18 +8,18 @@ import pytest
 
 from .conftest import INVOICES, POSTINGS, Ifs, error_of, invoice_path
 
-ROW = {"Account": "6000", "CodeB": "CC1001", "CurrAmount": 100.00, "CurrVatAmount": 7.25}
+ROW = {"CodeA": "6000", "CodeB": "CC1001", "CurrAmount": 100.00, "CurrVatAmount": 7.25}
 
 
 @pytest.fixture(scope="module")
 def invoice(reader: Ifs) -> dict[str, Any]:
-    created = reader.create_invoice(InvoiceNo="EXP-1", ExternalRef="exp-1")
-    assert reader.post(f"{invoice_path(created)}/PostingProposalArray", ROW).status_code == 201
+    created = reader.create_invoice(InvoiceNo="EXP-1", ExternalReference="exp-1")
+    assert reader.post(f"{invoice_path(created)}/ManSuppInvoicePostingsArray", ROW).status_code == 201
     return created
 
 
 def row_path(invoice: dict[str, Any]) -> str:
-    return f"{POSTINGS}(Company='{invoice['Company']}',InvoiceId={invoice['InvoiceId']},RowNo=1)"
+    return f"{POSTINGS}(Company='{invoice['Company']}',InvoiceId={invoice['InvoiceId']},RowId=1)"
 
 
 def test_expand_a_one_to_one_reference_on_a_collection(reader: Ifs, invoice: dict[str, Any]) -> None:
@@ -32,10 +32,10 @@ def test_expand_a_one_to_one_reference_on_a_collection(reader: Ifs, invoice: dic
 
 
 def test_expand_with_select_on_a_single_entity(reader: Ifs, invoice: dict[str, Any]) -> None:
-    body = reader.get(row_path(invoice), params={"$expand": "InvoiceRef($select=InvoiceNo,ExternalRef)",
-                                                 "$select": "RowNo"}).json()
-    assert body["RowNo"] == 1
-    assert set(body["InvoiceRef"]) == {"@odata.etag", "luname", "keyref", "InvoiceNo", "ExternalRef"}
+    body = reader.get(row_path(invoice), params={"$expand": "InvoiceRef($select=InvoiceNo,ExternalReference)",
+                                                 "$select": "RowId"}).json()
+    assert body["RowId"] == 1
+    assert set(body["InvoiceRef"]) == {"@odata.etag", "luname", "keyref", "InvoiceNo", "ExternalReference"}
 
 
 def test_a_one_to_one_reference_is_addressable(reader: Ifs, invoice: dict[str, Any]) -> None:
@@ -45,10 +45,10 @@ def test_a_one_to_one_reference_is_addressable(reader: Ifs, invoice: dict[str, A
 
 
 def test_expanding_a_collection_navigation_is_a_clear_400(reader: Ifs, invoice: dict[str, Any]) -> None:
-    response = reader.get(INVOICES, params={"$expand": "PostingProposalArray"})
+    response = reader.get(INVOICES, params={"$expand": "ManSuppInvoicePostingsArray"})
     assert response.status_code == 400
     message = error_of(response)["details"][0]["message"]
-    assert "PostingProposalArray is a collection navigation" in message and "one-to-one" in message
+    assert "ManSuppInvoicePostingsArray is a collection navigation" in message and "one-to-one" in message
 
 
 @pytest.mark.parametrize(("expand", "message"), [
@@ -65,6 +65,6 @@ def test_bad_expand_is_400(reader: Ifs, invoice: dict[str, Any], expand: str, me
 
 
 def test_metadata_declares_the_reference_single_valued(reader: Ifs) -> None:
-    text = reader.get("ManualSupplierInvoiceHandling.svc/$metadata").text
-    assert '<NavigationProperty Name="InvoiceRef" Type="IfsApp.ManualSupplierInvoiceHandling.ManSuppInvoice"' in text
-    assert 'Type="Collection(IfsApp.ManualSupplierInvoiceHandling.ManSuppInvoicePosting)"' in text
+    text = reader.get("ManSuppInvoiceHandling.svc/$metadata").text
+    assert '<NavigationProperty Name="InvoiceRef" Type="IfsApp.ManSuppInvoiceHandling.ManSuppInvoice"' in text
+    assert 'Type="Collection(IfsApp.ManSuppInvoiceHandling.ManSuppInvoicePosting)"' in text

@@ -21,8 +21,8 @@ def data(reader: Ifs) -> Ifs:
         assert reader.post(SUPPLIERS, body).status_code == 201
     for n, (net, due) in enumerate(((100, "2026-11-20"), (250.5, None), (999.99, "2026-12-01")), start=1):
         vat = round(net * 0.1, 2)
-        reader.create_invoice(InvoiceNo=f"F-{n}", NetAmount=net, VatAmount=vat,
-                              GrossAmount=round(net + vat, 2), DueDate=due, ExternalRef=f"ref-{n}")
+        reader.create_invoice(InvoiceNo=f"F-{n}", NetCurrAmount=net, VatCurrAmount=vat, DueDate=due,
+                              ExternalReference=f"ref-{n}")
     return reader
 
 
@@ -106,16 +106,16 @@ def test_date_literals(data: Ifs) -> None:
 
 
 def test_numbers_and_null(data: Ifs) -> None:
-    assert ids(data, "NetAmount gt 100", INVOICES, "InvoiceNo") == {"F-2", "F-3"}
-    assert ids(data, "NetAmount eq 250.50", INVOICES, "InvoiceNo") == {"F-2"}
-    between = ids(data, "NetAmount le 999.99 and NetAmount ge 100.0", INVOICES, "InvoiceNo")
+    assert ids(data, "NetCurrAmount gt 100", INVOICES, "InvoiceNo") == {"F-2", "F-3"}
+    assert ids(data, "NetCurrAmount eq 250.50", INVOICES, "InvoiceNo") == {"F-2"}
+    between = ids(data, "NetCurrAmount le 999.99 and NetCurrAmount ge 100.0", INVOICES, "InvoiceNo")
     assert between == {"F-1", "F-2", "F-3"}
     assert ids(data, "InvoiceId eq 2", INVOICES, "InvoiceNo") == {"F-2"}
     assert ids(data, "DueDate eq null", INVOICES, "InvoiceNo") == {"F-2"}
     assert ids(data, "DueDate ne null", INVOICES, "InvoiceNo") == {"F-1", "F-3"}
     assert ids(data, "DueDate gt 2026-11-25", INVOICES, "InvoiceNo") == {"F-3"}  # null never orders
-    rows = data.values(INVOICES, **{"$filter": "ExternalRef eq 'ref-2'"})
-    assert [Decimal(str(r["GrossAmount"])) for r in rows] == [Decimal("275.55")]
+    rows = data.values(INVOICES, **{"$filter": "ExternalReference eq 'ref-2'"})
+    assert [Decimal(str(r["VatCurrAmount"])) for r in rows] == [Decimal("25.05")]
 
 
 def test_url_encoded_plus_in_an_offset_works_and_a_raw_plus_is_rejected(data: Ifs) -> None:

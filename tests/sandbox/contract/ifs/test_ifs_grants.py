@@ -19,6 +19,8 @@ def test_ungranted_companies_give_empty_results_not_errors(make_ifs: Factory) ->
     response = ifs.get(CODE_VALUES, params={"$filter": "Company eq '20'"})
     assert response.status_code == 200 and response.json()["value"] == []
     assert ifs.get(f"{CODE_VALUES}/$count", params={"$filter": "Company eq '20'"}).text == "0"
+    parts = ifs.get("CodePartValuesHandling.svc/AccountingCodePartSet", params={"$filter": "Company eq '20'"})
+    assert parts.status_code == 200 and parts.json()["value"] == []
     assert ifs.get(f"{COMPANIES}('20')").status_code == 404
     assert ifs.get("CodePartValuesHandling.svc/CompanyFinanceSet(Company='20')/CodeBArray").status_code == 404
     assert len(ifs.values(SUPPLIERS)) == 300  # suppliers are not company-scoped
@@ -26,9 +28,8 @@ def test_ungranted_companies_give_empty_results_not_errors(make_ifs: Factory) ->
 
 def test_writes_to_an_ungranted_company_fail_like_an_unknown_one(make_ifs: Factory) -> None:
     ifs = make_ifs(granted_companies=["10"])
-    response = ifs.post(INVOICES, {"Company": "20", "SupplierId": "10001", "InvoiceNo": "X",
-                                   "InvoiceDate": "2026-10-01", "NetAmount": 1, "VatAmount": 0,
-                                   "GrossAmount": 1})
+    response = ifs.post(INVOICES, {"Company": "20", "Identity": "10001", "PartyType": "Supplier", "InvoiceNo": "X",
+                                   "InvoiceDate": "2026-10-01", "NetCurrAmount": 1, "VatCurrAmount": 0})
     assert response.status_code == 400
     assert "not connected to company 20" in error_of(response)["message"]
 

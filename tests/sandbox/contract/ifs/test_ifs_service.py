@@ -31,35 +31,35 @@ def test_int_tier_serves_the_same_projection(reader: Ifs) -> None:
 
 
 def test_service_document_lists_entity_sets(reader: Ifs) -> None:
-    body = reader.get("ManualSupplierInvoiceHandling.svc/").json()
-    assert [s["name"] for s in body["value"]] == ["ManSuppInvoiceSet", "ManSuppInvoicePostingSet"]
+    body = reader.get("ManSuppInvoiceHandling.svc/").json()
+    assert [s["name"] for s in body["value"]] == ["ManSuppInvoiceSet", "ManSuppInvoicePostingsSet"]
     assert all(s["kind"] == "EntitySet" for s in body["value"])
 
 
 def test_metadata_is_csdl_with_sets_keys_properties_and_navigation(reader: Ifs) -> None:
-    response = reader.get("ManualSupplierInvoiceHandling.svc/$metadata")
+    response = reader.get("ManSuppInvoiceHandling.svc/$metadata")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/xml")
     root = ET.fromstring(response.content)
     assert root.tag == "{http://docs.oasis-open.org/odata/ns/edmx}Edmx" and root.get("Version") == "4.0"
     schema = root.find(f".//{EDM}Schema")
-    assert schema is not None and schema.get("Namespace") == "IfsApp.ManualSupplierInvoiceHandling"
+    assert schema is not None and schema.get("Namespace") == "IfsApp.ManSuppInvoiceHandling"
     sets = {s.get("Name"): s.get("EntityType") for s in schema.iter(f"{EDM}EntitySet")}
-    assert sets == {"ManSuppInvoiceSet": "IfsApp.ManualSupplierInvoiceHandling.ManSuppInvoice",
-                    "ManSuppInvoicePostingSet": "IfsApp.ManualSupplierInvoiceHandling.ManSuppInvoicePosting"}
+    assert sets == {"ManSuppInvoiceSet": "IfsApp.ManSuppInvoiceHandling.ManSuppInvoice",
+                    "ManSuppInvoicePostingsSet": "IfsApp.ManSuppInvoiceHandling.ManSuppInvoicePosting"}
     invoice = schema.find(f"{EDM}EntityType[@Name='ManSuppInvoice']")
     assert invoice is not None
     assert [r.get("Name") for r in invoice.iter(f"{EDM}PropertyRef")] == ["Company", "InvoiceId"]
     types = {p.get("Name"): p.get("Type") for p in invoice.iter(f"{EDM}Property")}
-    assert types["NetAmount"] == "Edm.Decimal"
+    assert types["NetCurrAmount"] == "Edm.Decimal" and types["PartyType"] == "IfsApp.ManSuppInvoiceHandling.PartyType"
     assert types["ModifiedDate"] == "Edm.DateTimeOffset"
     assert types["InvoiceDate"] == "Edm.Date"
-    assert types["Objstate"] == "IfsApp.ManualSupplierInvoiceHandling.ManSuppInvoiceState"
+    assert types["Objstate"] == "IfsApp.ManSuppInvoiceHandling.ManSuppInvoiceState"
     nav = invoice.find(f"{EDM}NavigationProperty")
-    assert nav is not None and nav.get("Name") == "PostingProposalArray"
-    assert nav.get("Type") == "Collection(IfsApp.ManualSupplierInvoiceHandling.ManSuppInvoicePosting)"
+    assert nav is not None and nav.get("Name") == "ManSuppInvoicePostingsArray"
+    assert nav.get("Type") == "Collection(IfsApp.ManSuppInvoiceHandling.ManSuppInvoicePosting)"
     binding = schema.find(f".//{EDM}EntitySet[@Name='ManSuppInvoiceSet']/{EDM}NavigationPropertyBinding")
-    assert binding is not None and binding.get("Target") == "ManSuppInvoicePostingSet"
+    assert binding is not None and binding.get("Target") == "ManSuppInvoicePostingsSet"
 
 
 def test_metadata_declares_enums(reader: Ifs) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from .conftest import SUPPLIERS, Ifs, error_of
 
-COMPANIES = "SupplierHandling.svc/SupplierCompanySet"
+COMPANIES_NAV = "SupplierInvoiceCompanies"  # per-company supplier data, reached from the supplier
+
+
+def companies_of(supplier_id: str) -> str:
+    return f"{SUPPLIERS}(SupplierId='{supplier_id}')/{COMPANIES_NAV}"
 
 
 def test_post_creates_with_201_etag_and_location(ifs: Ifs) -> None:
@@ -57,25 +61,25 @@ def test_mandatory_fields_and_bad_values(ifs: Ifs) -> None:
 
 def test_supplier_company_rows_come_from_the_seed(reader: Ifs) -> None:
     seed = reader.sim.dataset.ifs_suppliers[5]
-    rows = reader.values(COMPANIES, **{"$filter": f"SupplierId eq '{seed.supplier_id}'",
-                                       "$orderby": "Company"})
+    rows = reader.values(companies_of(seed.supplier_id), **{"$orderby": "Company"})
     assert [r["Company"] for r in rows] == list(seed.companies)
     assert all(r["PayTermId"].startswith("NET") and r["Currency"] == seed.currency for r in rows)
-    single = reader.get(f"{COMPANIES}(SupplierId='{seed.supplier_id}',Company='{seed.companies[0]}')")
-    assert single.status_code == 200
+    single = reader.get(f"{companies_of(seed.supplier_id)}(Company='{seed.companies[0]}')")
+    assert single.status_code == 200 and single.json()["SupplierId"] == seed.supplier_id
 
 
 def test_supplier_company_post_checks_supplier_and_company(ifs: Ifs) -> None:
     assert ifs.post(SUPPLIERS, {"SupplierId": "20004", "Name": "New Vendor"}).status_code == 201
-    created = ifs.post(COMPANIES, {"SupplierId": "20004", "Company": "20", "PayTermId": "NET60"})
+    created = ifs.post(companies_of("20004"), {"Company": "20", "PayTermId": "NET60"})
     assert created.status_code == 201 and created.json()["Currency"] is None
-    assert ifs.post(COMPANIES, {"SupplierId": "NOPE", "Company": "20"}).status_code == 400
-    assert ifs.post(COMPANIES, {"SupplierId": "20004", "Company": "99"}).status_code == 400
-    assert ifs.post(COMPANIES, {"SupplierId": "20004", "Company": "20"}).status_code == 400  # exists
+    assert created.json()["SupplierId"] == "20004"
+    assert ifs.post(companies_of("NOPE"), {"Company": "20"}).status_code == 404  # no such supplier
+    assert ifs.post(companies_of("20004"), {"Company": "99"}).status_code == 400
+    assert ifs.post(companies_of("20004"), {"Company": "20"}).status_code == 400  # exists
 
 
 def test_deleting_a_supplier_with_invoices_is_refused(ifs: Ifs) -> None:
-    ifs.create_invoice(SupplierId="10002")
+    ifs.create_invoice(Identity="10002")
     entity = ifs.get(f"{SUPPLIERS}('10002')")
     response = ifs.delete(f"{SUPPLIERS}('10002')", entity.headers["ETag"])
     assert response.status_code == 400 and error_of(response)["code"] == "DATABASE_ERROR"
