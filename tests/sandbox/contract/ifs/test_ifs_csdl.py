@@ -1,18 +1,20 @@
 """Every projection's $metadata is valid CSDL 4.0 (XML).
 
-The OASIS edmx.xsd/edm.xsd are not shipped by any installed package and cannot be fetched here, so
-the structure is validated (lxml, libxml2's XML Schema) against csdl/edmx_subset.xsd + edm_subset.xsd:
-the part of CSDL 4.0 the simulator uses, written from the specification (element nesting and order,
-required attributes, identifier/name/type/facet syntax, UnderlyingType values). The rules an XML
-schema cannot express are checked here in Python: references resolve, keys are non-nullable
-properties, names are unique in their scope, enum members' values are unique and fit the
-underlying type. The negative tests prove the schema refuses what CSDL refuses.
+The structure is validated (lxml, libxml2's XML Schema) against the OASIS OData TC's own schemas,
+csdl/oasis/edmx.xsd + edm.xsd (version 4.01, which accepts Version="4.0" documents; see
+csdl/oasis/README.md for where they come from). The rules the prose of CSDL adds and an XML schema
+cannot express are checked here in Python: references resolve, keys are non-nullable properties,
+names are unique in their scope, enum members' values are unique and fit the underlying type, facets
+are positive. The negative tests prove the schema refuses what CSDL refuses.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -20,11 +22,13 @@ from lxml import etree
 from mlc_sandbox.ifs.entities import Schema
 from mlc_sandbox.ifs.profiles import names_for
 
-from .conftest import Ifs
+from .conftest import Ifs, _factory
 
 EDMX = "{http://docs.oasis-open.org/odata/ns/edmx}"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
-PROJECTIONS = sorted({t.projection for t in Schema(names_for("ifs-cloud")).entity_types})
+PROFILES = ("ifs-cloud", "ifs-apps10")
+DOCUMENTS = [(profile, projection) for profile in PROFILES
+             for projection in sorted({t.projection for t in Schema(names_for(profile)).entity_types})]
 PRIMITIVES = {f"Edm.{name}" for name in (
     "Binary", "Boolean", "Byte", "Date", "DateTimeOffset", "Decimal", "Double", "Duration", "Guid", "Int16",
     "Int32", "Int64", "SByte", "Single", "Stream", "String", "TimeOfDay")}
@@ -34,12 +38,21 @@ RANGES = {"Edm.Byte": (0, 255), "Edm.SByte": (-128, 127), "Edm.Int16": (-(2**15)
 
 @pytest.fixture(scope="module")
 def xsd() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(Path(__file__).parent / "csdl" / "edmx_subset.xsd")))
+    return etree.XMLSchema(etree.parse(str(Path(__file__).parent / "csdl" / "oasis" / "edmx.xsd")))
 
 
-@pytest.fixture(scope="module", params=PROJECTIONS)
-def document(reader: Ifs, request: pytest.FixtureRequest) -> etree._Element:
-    response = reader.get(f"{request.param}.svc/$metadata")
+@pytest.fixture(scope="module")
+def readers(server_pool: Any, if_match_guard: Any) -> Iterator[dict[str, Ifs]]:
+    """One simulator per naming profile: every profile's documents must be valid CSDL."""
+    with ExitStack() as stack:
+        make = _factory(server_pool, stack, if_match_guard)
+        yield {profile: make(profile=profile) for profile in PROFILES}
+
+
+@pytest.fixture(scope="module", params=DOCUMENTS, ids=["/".join(d) for d in DOCUMENTS])
+def document(readers: dict[str, Ifs], request: pytest.FixtureRequest) -> etree._Element:
+    profile, projection = request.param
+    response = readers[profile].get(f"{projection}.svc/$metadata")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/xml")
     assert response.headers["OData-Version"] == "4.0"
@@ -116,8 +129,23 @@ def test_enums_declare_their_underlying_type_and_values_fit(document: etree._Ele
         assert len(set(numbers)) == len(numbers) and all(low <= n <= high for n in numbers), enum.attrib
 
 
-def test_every_projection_has_its_metadata(reader: Ifs) -> None:
-    assert PROJECTIONS and all(reader.get(f"{p}.svc/$metadata").status_code == 200 for p in PROJECTIONS)
+def test_facets_are_positive_integers(document: etree._Element) -> None:
+    # CSDL 4.0 section 6.2.2: MaxLength is a positive integer or "max"; edm.xsd admits 0.
+    for prop in document.iter(f"{EDM}Property"):
+        length = prop.get("MaxLength")
+        assert length is None or length == "max" or (length.isdigit() and int(length) > 0), prop.attrib
+
+
+def test_the_key_comes_before_the_properties(document: etree._Element) -> None:
+    # The 4.0 schema put Key first in an EntityType; 4.01's edm.xsd lets it stand anywhere, and we
+    # declare Version="4.0".
+    for etype in document.iter(f"{EDM}EntityType"):
+        assert etype[0].tag == f"{EDM}Key", etype.get("Name")
+
+
+def test_every_projection_has_its_metadata(readers: dict[str, Ifs]) -> None:
+    assert DOCUMENTS and all(readers[profile].get(f"{projection}.svc/$metadata").status_code == 200
+                             for profile, projection in DOCUMENTS)
 
 
 VALID = """<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0"><edmx:DataServices>
@@ -132,14 +160,11 @@ VALID = """<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Vers
 @pytest.mark.parametrize(("old", "new"), [
     ('Version="4.0"', 'Version="3.0"'),
     ('Nullable="false"', 'Nullable="no"'),
-    ('MaxLength="20"', 'MaxLength="0"'),
     ('UnderlyingType="Edm.Int32"', 'UnderlyingType="Edm.String"'),
     ('Type="Edm.String"', ""),
     ('Name="E"', 'Name="1E"'),
     ('EntityType="IfsApp.T.E"', 'EntityType="E"'),
     ('<Member Name="A" Value="0"/>', ""),
-    ('<Key><PropertyRef Name="Id"/></Key><Property Name="Id" Type="Edm.String" Nullable="false"\n MaxLength="20"/>',
-     '<Property Name="Id" Type="Edm.String"/><Key><PropertyRef Name="Id"/></Key>'),
     ("<edmx:DataServices>", "<edmx:DataServices><Bogus/>"),
 ])
 def test_the_schema_refuses_what_csdl_refuses(xsd: etree.XMLSchema, old: str, new: str) -> None:
