@@ -3,90 +3,32 @@
 Shared by tests/unit/basware (the client's requests and answers) and tests/unit/sync (the mapping's
 input documents); tests/unit is on sys.path through its conftest.
 
-The files live in `../shared/reference/basware-openapi/` beside the repository (CI clones it there).
-Without them these tests skip and say why; with CI set they fail instead, so CI cannot pass by
-checking nothing. OpenAPI 3.0 schemas are JSON Schema draft 4 plus `nullable`: `nullable: true`
-becomes "or null" before validation; every `$ref` is resolved by `referencing` within its own file.
+The files, the skip rule and the `nullable` conversion come from tests/basware_openapi.py (shared with
+the simulator's contract tests); every `$ref` is resolved by `referencing` within its own file.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import pytest
-from jsonschema import Draft4Validator, FormatChecker
+from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC_DIR = REPO.parent / "shared" / "reference" / "basware-openapi"
-FILES = {"p2p": "basware-p2p-openapi.json", "auth": "basware-authentication-openapi.json",
-         "push": "basware-push-notification-openapi.json"}
+from basware_openapi import documents, format_checker, require_spec, to_json_schema
+
 METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def require_spec() -> None:
-    missing = [name for name in FILES.values() if not (SPEC_DIR / name).is_file()]
-    if not missing:
-        return
-    why = f"Basware's OpenAPI files are not in {SPEC_DIR} (missing: {', '.join(missing)})"
-    if os.environ.get("CI"):
-        pytest.fail(f"{why}: CI must have ../shared beside the clone")
-    pytest.skip(f"{why}: clone the repository beside shared/ to run the spec checks")
 
 
 def _uri(name: str) -> str:
     return f"urn:basware-openapi:{name}"
-
-
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0 `nullable: true` as JSON Schema: the same schema, or null."""
-    if isinstance(node, list):
-        return [_nullable(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _nullable(v) for k, v in node.items()}
-    if out.pop("nullable", False) is True:
-        if isinstance(out.get("type"), str) and "$ref" not in out and "allOf" not in out:
-            out["type"] = [out["type"], "null"]
-            if "enum" in out:
-                out["enum"] = [*out["enum"], None]
-        else:
-            return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-def _checker() -> FormatChecker:
-    checker = FormatChecker(())
-
-    @checker.checks("date-time", raises=ValueError)
-    def date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        if not re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$", value):
-            raise ValueError(f"{value!r} is not an RFC 3339 date-time")
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return True
-
-    @checker.checks("uri", raises=ValueError)
-    def uri(value: object) -> bool:
-        if isinstance(value, str) and not (urlsplit(value).scheme and urlsplit(value).netloc):
-            raise ValueError(f"{value!r} is not an absolute URI")
-        return True
-
-    return checker
 
 
 @dataclass(frozen=True)
@@ -111,11 +53,11 @@ class BaswareSpec:
 
     def __init__(self, raw: Mapping[str, dict[str, Any]]) -> None:
         self.raw = raw
-        self.specs = {name: _nullable(spec) for name, spec in raw.items()}
+        self.specs = {name: to_json_schema(spec) for name, spec in raw.items()}
         self.registry: Registry[Any] = Registry().with_resources(
             (_uri(name), Resource.from_contents(spec, default_specification=DRAFT4))
             for name, spec in self.specs.items())
-        self.checker = _checker()
+        self.checker = format_checker()
         self.operations = list(self._operations())
 
     def _operations(self) -> Iterator[Operation]:
@@ -184,7 +126,7 @@ class BaswareSpec:
 
 @cache
 def load_spec() -> BaswareSpec:
-    return BaswareSpec({name: json.loads((SPEC_DIR / f).read_text(encoding="utf-8")) for name, f in FILES.items()})
+    return BaswareSpec(documents())
 
 
 # Spec-shaped example instances, built from the schemas: every property filled (to the depth given),

@@ -1,6 +1,7 @@
 """Basware's own OpenAPI files as the judge of the simulator's answers.
 
-`SPEC_DIR` is `../shared/reference/basware-openapi/` beside the repository (CI clones the repo beside
+The files, the skip rule and the `nullable` conversion come from tests/basware_openapi.py: the files are
+`../shared/reference/basware-openapi/` beside the repository (CI clones the repo beside
 `shared/`). Without it the checks skip and say why, except under CI (env var CI set), where they fail.
 
 `Spec.check(method, path, response)` validates one response (status code and JSON body) against the
@@ -8,8 +9,8 @@ response schema the spec gives for that operation and status, with jsonschema (O
 turned into JSON Schema types first). An undocumented status fails unless the caller lists it in
 `undocumented` (the simulator's own choices where the spec is silent, such as 429 or 413).
 
-`python tests/sandbox/contract/basware/spec.py --write` regenerates the request schemas the simulator
-validates bodies with (sandbox/mlc_sandbox/basware/openapi/requests.json) from the spec.
+`PYTHONPATH=tests .venv/bin/python tests/sandbox/contract/basware/spec.py --write` regenerates the
+request schemas the simulator validates bodies with (sandbox/mlc_sandbox/basware/openapi/requests.json) from the spec.
 """
 
 from __future__ import annotations
@@ -19,20 +20,17 @@ import json
 import os
 import re
 import sys
-from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import pytest
-from jsonschema import Draft4Validator, FormatChecker
+from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 
-REPO = Path(__file__).resolve().parents[4]
-SPEC_DIR = REPO.parent / "shared" / "reference" / "basware-openapi"
+from basware_openapi import FILES as SPEC_FILES
+from basware_openapi import REPO, documents, format_checker, require_spec, spec_available, to_json_schema
+
 SPEC_VERSION = "26.06.05.402"
-FILES = ("basware-p2p-openapi.json", "basware-authentication-openapi.json",
-         "basware-push-notification-openapi.json")
+FILES = tuple(SPEC_FILES[key] for key in ("p2p", "auth", "push"))
 VENDORED = REPO / "sandbox" / "mlc_sandbox" / "basware" / "openapi" / "requests.json"
 # The request bodies the simulator validates, by spec file: the schemas and everything they reference.
 REQUEST_SCHEMAS = {
@@ -57,59 +55,12 @@ SIMULATOR_CHOICES = {
 
 def available_or_none() -> Spec | None:
     """The spec when it is there; None when not (outside CI: the checks are then skipped)."""
-    if spec_available():
-        return load()
-    if os.environ.get("CI"):
-        pytest.fail(f"Basware's OpenAPI files are not in {SPEC_DIR}; CI must have ../shared beside the clone")
+    if spec_available() or os.environ.get("CI"):
+        return load()  # under CI a missing spec fails in require_spec
     return None
 
 
-def spec_available() -> bool:
-    return all((SPEC_DIR / name).is_file() for name in FILES)
-
-
-def require_spec() -> None:
-    """Skip (fail under CI) when Basware's OpenAPI files are not beside the repository."""
-    if spec_available():
-        return
-    message = f"Basware's OpenAPI files are not in {SPEC_DIR} (expected {', '.join(FILES)})"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI must have ../shared beside the clone")
-    pytest.skip(message)
-
-
-def _date_time(value: object) -> bool:
-    """RFC 3339 date-time (what OpenAPI's `date-time` means): a time and an offset are required."""
-    if not isinstance(value, str):
-        return True
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
-        return False
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-FORMATS = FormatChecker(formats=())
-FORMATS.checks("date-time")(_date_time)
-
-
-def to_json_schema(node: Any) -> Any:
-    """OpenAPI 3.0 schema -> JSON Schema: `nullable: true` allows null (also in an enum)."""
-    if isinstance(node, list):
-        return [to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: to_json_schema(v) for k, v in node.items() if k not in ("nullable", "example", "examples")}
-    if node.get("nullable"):
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-        if "$ref" in out or "allOf" in out:
-            out = {"anyOf": [{"type": "null"}, out]}
-    return out
+FORMATS = format_checker()
 
 
 def _path_regex(template: str) -> re.Pattern[str]:
@@ -117,8 +68,8 @@ def _path_regex(template: str) -> re.Pattern[str]:
 
 
 class Spec:
-    def __init__(self, directory: Path = SPEC_DIR) -> None:
-        self.documents = {name: json.loads((directory / name).read_text(encoding="utf-8")) for name in FILES}
+    def __init__(self) -> None:
+        self.documents = {SPEC_FILES[key]: doc for key, doc in documents().items()}
         found = re.search(r"File version: ([0-9.]+?)\.?_", self.documents[FILES[0]]["info"]["description"])
         self.version = found.group(1) if found else None
         self._routes = []

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import checks as st_checks
 from schemathesis.core.failures import Failure, FailureGroup
-from spec import SPEC_DIR, require_spec
 
+from basware_openapi import SPEC_DIR, require_spec
 from conftest import ALL_SCOPES, Receiver, webhook_receiver
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector

@@ -9,6 +9,7 @@ import pytest
 import spec as spec_module
 from spec import SPEC_VERSION, VENDORED, Spec, load, request_schemas, require_spec
 
+import basware_openapi
 from mlc_sandbox.seed import INVALID_KINDS, SeedConfig, build_dataset
 
 
@@ -36,7 +37,8 @@ def test_the_spec_files_are_the_version_the_readme_names(spec: Spec) -> None:
 def test_the_simulator_validates_requests_with_the_spec_s_own_schemas(spec: Spec) -> None:
     vendored = json.loads(VENDORED.read_text(encoding="utf-8"))
     assert vendored == request_schemas(spec), (
-        f"{VENDORED} differs from the spec: run `.venv/bin/python tests/sandbox/contract/basware/spec.py --write`")
+        f"{VENDORED} differs from the spec: run "
+        "`PYTHONPATH=tests .venv/bin/python tests/sandbox/contract/basware/spec.py --write`")
 
 
 def test_seed_documents_valid_and_deliberately_invalid_match_the_document_schema(spec: Spec) -> None:
@@ -85,7 +87,7 @@ def test_an_undocumented_status_fails_unless_it_is_a_listed_simulator_choice(spe
 
 
 def test_without_the_spec_the_checks_skip_but_fail_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    monkeypatch.setattr(spec_module, "SPEC_DIR", tmp_path)
+    monkeypatch.setattr(basware_openapi, "SPEC_DIR", tmp_path)
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="not in"):
         spec_module.require_spec()
