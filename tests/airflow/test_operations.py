@@ -166,8 +166,16 @@ def test_quarantine_list_and_replay_after_the_fix(wired: Wired) -> None:
     assert outcome[wired.unknown_company]["outcome"] == "awaiting_basware"
     assert wired.proposal_refs() == refs
 
+    traced = wired.cli("trace", "--invoice", wired.bad_cost_center)
+    assert traced.returncode == 0, traced.stderr
+    assert "invalid_dimension" in traced.stdout and "replayed" in traced.stdout and "Next: done" in traced.stdout
+    [story] = json.loads(wired.cli("trace", "--invoice", wired.unknown_company, "--json").stdout)
+    assert story["status"] == "transfer_failed_reported" and story["quarantine"]["reason_code"] == "unknown_company"
+    unknown = wired.cli("trace", "--invoice", "no-such-invoice")
+    assert unknown.returncode == 1 and "no invoice with Basware id or invoice number" in unknown.stdout
+
     creds = wired.sandbox.credentials()
-    for output in (table, early, replayed, rest):
+    for output in (table, early, replayed, rest, traced, unknown):
         for secret in (creds["basware"]["client_secret"], creds["ifs"]["client_secret"]):
             assert secret not in output.stdout + output.stderr
 

@@ -44,3 +44,25 @@ def replay_lines(result: dict[str, Any]) -> str:
                    indent="  ")
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(result["counts"].items()))
     return f"Replay for tenant {result['tenant']} (run {result['run_id']}): {counts}\n{table}"
+
+
+def trace_lines(trace: Any) -> str:
+    """One invoice's story (a sync.trace.InvoiceTrace) as text: the facts, the steps, the next step."""
+    number = f" ({trace.invoice_number})" if trace.invoice_number else ""
+    amounts = trace.amounts
+    facts = [
+        f"Invoice {trace.invoice_id}{number}, tenant {trace.tenant}: {trace.status}",
+        f"  Basware company {trace.company_code or '-'} -> IFS company {trace.ifs_company or '-'}; "
+        f"IFS proposal {trace.ifs_invoice_key or '-'}; external code {trace.external_code or '-'}",
+        f"  amounts {amounts['currency'] or ''} net {amounts['net']} tax {amounts['tax']} gross {amounts['gross']}; "
+        f"failed attempts {trace.attempts}",
+    ]
+    if trace.quarantine:
+        q = trace.quarantine
+        state = f"resolved {_when(q['resolved_at'])}" if q["resolved_at"] else "open"
+        facts.append(f"  quarantine ({state}): {q['reason_code']}: {short_reason(trace.invoice_id, q['reason'])} "
+                     f"(seen {q['occurrences']}x, replayed {q['replays']}x)")
+    rows = [(_when(s.at), s.event, s.run_id or "", ", ".join(f"{k}={v}" for k, v in s.detail.items()))
+            for s in trace.steps]
+    steps = render(("WHEN (UTC)", "STEP", "RUN", "DETAIL"), rows, indent="  ") if rows else "  (no steps recorded)"
+    return "\n".join([*facts, steps, f"Next: {trace.next_step}"])

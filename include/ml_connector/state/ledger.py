@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
 
 from ml_connector.state.base import Ops, chunks, upsert
-from ml_connector.state.models import ALLOWED_FROM, REOPENABLE, RESUMABLE, Status, ledger
-from ml_connector.state.records import ControlTotal, ExtractedInvoice, ExtractResult, LedgerEntry
+from ml_connector.state.models import ALLOWED_FROM, REOPENABLE, RESUMABLE, Status, invoice_events, ledger
+from ml_connector.state.records import ControlTotal, ExtractedInvoice, ExtractResult, InvoiceEvent, LedgerEntry
 from ml_connector.state.types import to_amount
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def _doc_values(doc: ExtractedInvoice) -> dict[str, Any]:
         "net_amount": doc.net_amount,
         "tax_amount": doc.tax_amount,
         "gross_amount": doc.gross_amount,
+        "invoice_number": doc.invoice_number,
     }
 
 
@@ -45,6 +46,15 @@ def _window(tenant_id: str, since: datetime | None, until: datetime | None) -> l
     if until is not None:
         where.append(ledger.c.basware_last_updated < until)
     return where
+
+
+def _events(conn: Connection, tenant_id: str, rows: Iterable[tuple[str, str, dict[str, Any] | None]],
+            run_id: str | None, at: datetime) -> None:
+    """Append (invoice_id, event, detail) to the invoice's story, in the caller's transaction."""
+    values = [{"tenant_id": tenant_id, "invoice_id": invoice_id, "event": event, "detail": detail or None,
+               "run_id": run_id, "at": at} for invoice_id, event, detail in rows]
+    for batch in chunks(values, _BATCH):
+        conn.execute(insert(invoice_events), batch)
 
 
 class LedgerOps(Ops):
@@ -97,6 +107,9 @@ class LedgerOps(Ops):
                 result.reopened.append(doc.invoice_id)
             else:
                 result.changed_after_proposal.append(doc.invoice_id)
+        fresh_ids = set(inserted) | set(result.reopened)
+        _events(conn, tenant_id, [(d.invoice_id, "re-extracted" if d.invoice_id not in inserted else Status.EXTRACTED,
+                                   None) for d in batch if d.invoice_id in fresh_ids], run_id, now)
 
     def _restart(
         self, conn: Connection, tenant_id: str, doc: ExtractedInvoice, seen: Any, run_id: str | None,
@@ -123,11 +136,15 @@ class LedgerOps(Ops):
             raise TypeError(f"advance() cannot set {sorted(unknown)}")
         if fields.get("last_error"):
             fields["last_error"] = fields["last_error"][:_MAX_ERROR]
+        now = self._now()
         stmt = update(ledger).where(_key(tenant_id, invoice_id), ledger.c.status.in_(sources)).values(
-            status=target, updated_at=self._now(), **fields
+            status=target, updated_at=now, **fields
         )
+        detail = {k: v for k, v in fields.items() if k != "run_id" and v is not None}
         with self._tx() as conn:
             moved = conn.execute(stmt).rowcount == 1
+            if moved:
+                _events(conn, tenant_id, [(invoice_id, target, detail)], fields.get("run_id"), now)
         if not moved:
             log.debug("tenant %s invoice %s: not moved to %s", tenant_id, invoice_id, target)
         return moved
@@ -141,15 +158,42 @@ class LedgerOps(Ops):
         with self._tx() as conn:
             return conn.execute(stmt).rowcount == 1
 
+    def note_event(self, tenant_id: str, invoice_id: str, event: str, detail: dict[str, Any] | None = None, *,
+                   run_id: str | None = None) -> None:
+        """Add a step that is not a ledger change to the invoice's story (e.g. a replay was asked for)."""
+        with self._tx() as conn:
+            _events(conn, tenant_id, [(invoice_id, event, detail)], run_id, self._now())
+
     def record_error(self, tenant_id: str, invoice_id: str, error: str, *, run_id: str | None = None) -> int | None:
         """Count a failed attempt without moving the status; returns attempts so far (None: no row)."""
+        now = self._now()
         values: dict[str, Any] = {"attempts": ledger.c.attempts + 1, "last_error": error[:_MAX_ERROR],
-                                  "updated_at": self._now()}
+                                  "updated_at": now}
         if run_id is not None:
             values["run_id"] = run_id
         stmt = update(ledger).where(_key(tenant_id, invoice_id)).values(**values).returning(ledger.c.attempts)
         with self._tx() as conn:
-            return conn.execute(stmt).scalar_one_or_none()
+            attempts = conn.execute(stmt).scalar_one_or_none()
+            if attempts is not None:
+                _events(conn, tenant_id, [(invoice_id, "error", {"error": error[:_MAX_ERROR]})], run_id, now)
+            return attempts
+
+    def find_invoices(self, tenant_id: str, id_or_number: str) -> list[LedgerEntry]:
+        """The invoice with this Basware invoiceId, else those with this supplier invoice number."""
+        where = ledger.c.tenant_id == tenant_id
+        with self._tx(read_only=True) as conn:
+            rows = conn.execute(select(ledger).where(where, ledger.c.invoice_id == id_or_number)).all()
+            if not rows:
+                stmt = select(ledger).where(where, ledger.c.invoice_number == id_or_number)
+                rows = conn.execute(stmt.order_by(ledger.c.created_at)).all()
+        return [LedgerEntry.from_row(r) for r in rows]
+
+    def invoice_story(self, tenant_id: str, invoice_id: str) -> list[InvoiceEvent]:
+        """The invoice's events, oldest first."""
+        e = invoice_events.c
+        stmt = select(invoice_events).where(e.tenant_id == tenant_id, e.invoice_id == invoice_id).order_by(e.id)
+        with self._tx(read_only=True) as conn:
+            return [InvoiceEvent.from_row(r) for r in conn.execute(stmt)]
 
     def get_invoice(self, tenant_id: str, invoice_id: str) -> LedgerEntry | None:
         with self._tx(read_only=True) as conn:

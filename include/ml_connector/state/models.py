@@ -90,6 +90,7 @@ ledger = Table(
     "mlc_ledger", metadata,
     _tenant(),
     Column("invoice_id", String(100), nullable=False),  # Basware invoiceId
+    Column("invoice_number", String(100)),  # the supplier's number: what AP clerks search by
     Column("status", String(32), nullable=False),
     Column("company_code", String(50)),  # Basware side, known before mapping
     Column("ifs_company", String(20)),
@@ -110,6 +111,21 @@ ledger = Table(
     Index(None, "tenant_id", "status"),
     Index(None, "tenant_id", "run_id"),
     Index(None, "tenant_id", "basware_last_updated"),
+    Index(None, "tenant_id", "invoice_number"),
+)
+
+# Every step of one invoice, in order: what `trace` tells. Written in the transaction of the ledger
+# change it describes, so the story and the ledger never disagree.
+invoice_events = Table(
+    "mlc_invoice_events", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    _tenant(),
+    Column("invoice_id", String(100), nullable=False),
+    Column("event", String(32), nullable=False),  # a Status, or error / replayed / re-extracted
+    Column("detail", JSONType),  # IFS keys, external code, error text: never a document body
+    _run_id(),
+    Column("at", UTCDateTime(), nullable=False),
+    Index(None, "tenant_id", "invoice_id", "id"),
 )
 
 quarantine = Table(

@@ -43,6 +43,7 @@ class ExtractedInvoice:
     net_amount: Decimal | None = None
     tax_amount: Decimal | None = None
     gross_amount: Decimal | None = None
+    invoice_number: str | None = None
 
 
 @dataclass
@@ -58,6 +59,7 @@ class ExtractResult:
 class LedgerEntry(_FromRow):
     tenant_id: str
     invoice_id: str
+    invoice_number: str | None
     status: Status
     company_code: str | None
     ifs_company: str | None
@@ -115,6 +117,17 @@ class AuditEntry(_FromRow):
     action: str
     source_system: str
     changes: Any
+    run_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceEvent(_FromRow):
+    id: int
+    tenant_id: str
+    invoice_id: str
+    event: str
+    detail: Any
     run_id: str | None
     at: datetime
 

@@ -189,4 +189,9 @@ def ledger_row(doc: Mapping[str, Any]) -> ExtractedInvoice:
         net_amount=ledger_amount(doc.get("netSum")),
         tax_amount=_header_tax(doc),
         gross_amount=ledger_amount(doc.get("grossSum")),
+        invoice_number=_text(doc.get("invoiceNumber"), 100),
     )
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value not in (None, "") else None

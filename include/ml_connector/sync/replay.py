@@ -70,6 +70,7 @@ def _replay_one(ctx: TenantContext, flow: InvoiceFlow, invoice_id: str) -> tuple
     if status not in OPEN_IN_BASWARE:
         return "not_replayable", f"the document is {status} in Basware"
     store, tenant_id, run_id = ctx.store, ctx.tenant_id, ctx.run_id
+    store.note_event(tenant_id, invoice_id, "replayed", run_id=run_id)
     store.record_extracted(tenant_id, [ledger_row(doc)], run_id=run_id)  # a new version reopens by itself
     store.reopen(tenant_id, invoice_id, run_id=run_id)  # the same version: the one sanctioned step back
     store.mark_replayed(tenant_id, RECORD_TYPE, invoice_id)

@@ -17,7 +17,7 @@ from ml_connector.state.models import VERSION_TABLE, metadata
 TENANT = "acme"
 
 EXPECTED_TABLES = {
-    "mlc_alembic_version", "mlc_ledger", "mlc_quarantine", "mlc_watermarks", "mlc_audit",
+    "mlc_alembic_version", "mlc_ledger", "mlc_quarantine", "mlc_watermarks", "mlc_audit", "mlc_invoice_events",
     "mlc_webhook_inbox", "mlc_runs",
 }
 
