@@ -144,7 +144,7 @@ def run_dag(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
     conns = {
         "MLC_DEMO_BASWARE": {"conn_type": "basware", "host": bw["base_url"], "login": bw["client_id"],
                              "password": bw["client_secret"], "extra": {"region": "sandbox"}},
-        "MLC_DEMO_IFS": {"conn_type": "ifs_cloud", "host": ifs["base_url"], "login": ifs["client_id"],
+        "MLC_DEMO_IFS": {"conn_type": "ifscloud", "host": ifs["base_url"], "login": ifs["client_id"],
                          "password": ifs["client_secret"], "extra": {"realm": ifs["realm"]}},
         "ML_CONNECTOR_STATE": {"conn_type": "sqlite", "host": str(home.state_db)},
     }

@@ -13,9 +13,16 @@ from typing import Any
 
 from ml_connector.basware.client import BaswareClient
 from ml_connector.http.errors import MlConnectorError
+from ml_connector.http.retry import RetryPolicy
 from ml_connector.ifs.client import IfsClient
 from ml_connector.ifs.contract import check_contract
 from ml_connector.ifs.odata import F, Query
+
+# A check answers "do these credentials work now?": a token of its own (not one a shared manager holds),
+# one attempt per call, no backoff. An unreachable host fails at once with one line, not after seconds of
+# retries (tasks keep the full retry policy).
+CHECK_CLIENT_OPTIONS: dict[str, Any] = {"retry": RetryPolicy(max_attempts=1), "timeout": (5.0, 30.0),
+                                        "share_tokens": False}
 
 
 @dataclass

@@ -17,7 +17,8 @@ from ml_connector.config import DEFAULT_REGIONS, ConfigError, validate_region_ho
 from ml_connector.ifs.client import IfsClient
 
 CONN_TYPE_BASWARE = "basware"
-CONN_TYPE_IFS = "ifs_cloud"
+# No "_": Airflow turns the type into a URI scheme (RFC 3986 allows none) and warns on every lookup otherwise.
+CONN_TYPE_IFS = "ifscloud"
 # Extra of the Basware connection holding the webhook HMAC key (encrypted with the extras, masked in logs).
 WEBHOOK_SECRET_FIELD = "webhook_secret"
 
@@ -56,7 +57,7 @@ class BaswareConnection(BaseModel):
 
     def build_client(self, regions: Mapping[str, str] | None = None, **kwargs: Any) -> BaswareClient:
         return BaswareClient(self.resolved_base_url(regions), self.client_id, self.client_secret, self.scopes,
-                             request_id_header=self.request_id_header, share_tokens=True, **kwargs)
+                             request_id_header=self.request_id_header, **{"share_tokens": True, **kwargs})
 
 
 class IfsConnection(BaseModel):
@@ -92,4 +93,4 @@ class IfsConnection(BaseModel):
 
     def build_client(self, **kwargs: Any) -> IfsClient:
         return IfsClient(self.host, self.realm, self.client_id, self.client_secret,
-                         api_segment=self.projection_path, share_tokens=True, **kwargs)
+                         api_segment=self.projection_path, **{"share_tokens": True, **kwargs})

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, TypeAlias
 from mlc_sandbox.demo import DEMO_DESCRIPTION, DEMO_HOME
 
 if TYPE_CHECKING:  # generic only to type checkers
+    from mlc_sandbox.runner import Sandbox, SandboxOptions
+
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers() returns
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from mlc_sandbox.runner import Sandbox, SandboxOptions
+    from mlc_sandbox.server import CannotListen
 
     options = SandboxOptions(seed=args.seed, invoices=args.invoices, suppliers=args.suppliers,
                              faults=args.faults, host=args.host, basware_port=args.basware_port, ifs_port=args.ifs_port,
@@ -29,31 +32,42 @@ def _simulate(args: argparse.Namespace) -> int:
                              ifs_profile=args.ifs_profile)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox(options) as sandbox:
-        creds = sandbox.credentials()
-        bw, ifs = creds["basware"], creds["ifs"]
-        print("ml-connector sandbox is running (Ctrl-C to stop)")
-        print(f"  seed {options.seed}: {options.invoices} approved invoices, {options.suppliers} suppliers, "
-              f"fault profile '{options.faults}'")
-        if options.allow_external_webhooks:
-            print("  webhooks      : delivered to any host (--allow-external-webhooks)")
-        print(f"  Basware P2P API : {bw['base_url']}")
-        print(f"    token         : POST {bw['token_url']}  (HTTP Basic {bw['client_id']}:{bw['client_secret']})")
-        print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/  "
-              f"(names: profile {options.ifs_profile})")
-        print(f"    token         : POST {ifs['token_url']}")
-        print(f"    client        : {ifs['client_id']} / {ifs['client_secret']} (realm {ifs['realm']})")
-        print(f"  fault injection : {bw['base_url']}/_sandbox/faults and {ifs['base_url']}/_sandbox/faults")
-        print("  try it:")
-        print(f"    curl -s -u {bw['client_id']}:{bw['client_secret']} -d grant_type=client_credentials "
-              f"-d scope=accountingDocuments.read {bw['token_url']}")
-        sys.stdout.flush()
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+    sandbox = Sandbox(options)
+    try:
+        sandbox.start()
+    except CannotListen as exc:  # a port in use: one line, not a traceback
+        print(f"error: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        _print_banner(sandbox, options)
+        while not stop.wait(0.5):
             pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
     return 0
+
+
+def _print_banner(sandbox: Sandbox, options: SandboxOptions) -> None:
+    creds = sandbox.credentials()
+    bw, ifs = creds["basware"], creds["ifs"]
+    print("ml-connector sandbox is running (Ctrl-C to stop)")
+    print(f"  seed {options.seed}: {options.invoices} approved invoices, {options.suppliers} suppliers, "
+          f"fault profile '{options.faults}'")
+    if options.allow_external_webhooks:
+        print("  webhooks      : delivered to any host (--allow-external-webhooks)")
+    print(f"  Basware P2P API : {bw['base_url']}")
+    print(f"    token         : POST {bw['token_url']}  (HTTP Basic {bw['client_id']}:{bw['client_secret']})")
+    print(f"  IFS Cloud OData : {ifs['base_url']}/main/ifsapplications/projection/v1/  "
+          f"(names: profile {options.ifs_profile})")
+    print(f"    token         : POST {ifs['token_url']}")
+    print(f"    client        : {ifs['client_id']} / {ifs['client_secret']} (realm {ifs['realm']})")
+    print(f"  fault injection : {bw['base_url']}/_sandbox/faults and {ifs['base_url']}/_sandbox/faults")
+    print("  try it:")
+    print(f"    curl -s -u {bw['client_id']}:{bw['client_secret']} -d grant_type=client_credentials "
+          f"-d scope=accountingDocuments.read {bw['token_url']}")
+    sys.stdout.flush()
 
 
 def add_simulate(sub: Subparsers) -> None:
@@ -61,9 +75,9 @@ def add_simulate(sub: Subparsers) -> None:
     sim.add_argument("--basware-port", type=int, default=0, help="0 picks a free port")
     sim.add_argument("--ifs-port", type=int, default=0, help="0 picks a free port")
     sim.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 in a container)")
-    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--seed", type=int, default=42, help="seed of the generated data and random faults")
     sim.add_argument("--invoices", type=int, default=200, help="approved invoices waiting for transfer")
-    sim.add_argument("--suppliers", type=int, default=300)
+    sim.add_argument("--suppliers", type=int, default=300, help="suppliers in IFS and vendors in Basware")
     sim.add_argument("--faults", default="none", help="fault profile: none, flaky, chaos, invalid-data")
     sim.add_argument("--ifs-token-ttl", type=int, default=180, help="IFS token lifetime in seconds")
     sim.add_argument("--ifs-page-limit", type=int, default=5000, help="IFS OData server page size")
@@ -91,7 +105,7 @@ def add_demo(sub: Subparsers) -> None:
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.add_argument("--invoices", type=int, default=200, help="approved invoices in the sandbox")
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--seed", type=int, default=42, help="seed of the sandbox's generated data")
     demo.add_argument("--home", default=DEMO_HOME, help="the embedded Airflow's home (default: %(default)s)")
     demo.add_argument("--keep-state", action="store_true",
                       help="keep the state store of the previous demo instead of starting empty")

@@ -9,7 +9,7 @@ from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector, profile
 from mlc_sandbox.ifs import IfsSettings, IfsSimulator
 from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
-from mlc_sandbox.server import ThreadedServer
+from mlc_sandbox.server import CannotListen, ThreadedServer
 
 
 @dataclass
@@ -60,13 +60,24 @@ class Sandbox:
         self._servers: list[ThreadedServer] = []
 
     def start(self) -> Sandbox:
-        self._basware_server = ThreadedServer(self.basware.app, self.options.basware_port, self.options.host).start()
-        self._servers.append(self._basware_server)
-        self._ifs_server = ThreadedServer(self.ifs.app, self.options.ifs_port, self.options.host).start()
-        self._servers.append(self._ifs_server)
+        try:
+            self._basware_server = self._serve(self.basware.app, self.options.basware_port, "Basware", "--basware-port")
+            self._ifs_server = self._serve(self.ifs.app, self.options.ifs_port, "IFS", "--ifs-port")
+        except CannotListen:
+            self.stop()
+            raise
         for observer in list(OBSERVERS):
             observer.started(self)
         return self
+
+    def _serve(self, app: Any, port: int, name: str, option: str) -> ThreadedServer:
+        try:
+            server = ThreadedServer(app, port, self.options.host).start()
+        except CannotListen as exc:
+            raise CannotListen(exc.errno, f"{name} simulator: {exc.strerror}; stop what uses the port or choose "
+                                          f"another ({option} 0 picks a free one)") from None
+        self._servers.append(server)
+        return server
 
     def stop(self) -> None:
         running = bool(self._servers)

@@ -12,13 +12,21 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
+class CannotListen(OSError):
+    """The port is taken or not allowed: the message names the address and what to do."""
+
+
 class ThreadedServer:
     """A uvicorn server on 127.0.0.1 in a daemon thread; port 0 picks a free port."""
 
     def __init__(self, app: ASGIApp, port: int = 0, host: str = "127.0.0.1", log_level: str = "warning") -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
+        try:
+            self._sock.bind((host, port))
+        except OSError as exc:
+            self._sock.close()
+            raise CannotListen(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self.host = host
         self.port = self._sock.getsockname()[1]
         config = uvicorn.Config(app, log_level=log_level, lifespan="off", access_log=False,

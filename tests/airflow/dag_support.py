@@ -242,7 +242,7 @@ def connect(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, state_conn: dict[
         "conn_type": "basware", "host": sandbox.basware_url, "login": creds["basware"]["client_id"],
         "password": creds["basware"]["client_secret"], "extra": {"region": "sandbox"}}))
     monkeypatch.setenv("AIRFLOW_CONN_MLC_DEMO_IFS", json.dumps({
-        "conn_type": "ifs_cloud", "host": sandbox.ifs_url, "login": creds["ifs"]["client_id"],
+        "conn_type": "ifscloud", "host": sandbox.ifs_url, "login": creds["ifs"]["client_id"],
         "password": creds["ifs"]["client_secret"], "extra": {"realm": creds["ifs"]["realm"]}}))
     monkeypatch.setenv("AIRFLOW_CONN_ML_CONNECTOR_STATE", json.dumps(state_conn))
 

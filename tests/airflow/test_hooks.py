@@ -20,10 +20,10 @@ def test_provider_registers_both_connection_types_with_forms() -> None:
     manager = ProvidersManager()
     hooks = manager.hooks
     assert hooks["basware"] is not None and hooks["basware"].hook_class_name.endswith("BaswareHook")
-    assert hooks["ifs_cloud"] is not None and hooks["ifs_cloud"].hook_class_name.endswith("IfsCloudHook")
+    assert hooks["ifscloud"] is not None and hooks["ifscloud"].hook_class_name.endswith("IfsCloudHook")
     widgets = manager.connection_form_widgets
     assert "extra__basware__region" in widgets
-    assert "extra__ifs_cloud__realm" in widgets
+    assert "extra__ifscloud__realm" in widgets
     behaviour = manager.field_behaviours["basware"]
     assert behaviour["relabeling"]["password"] == "Client secret"
 
@@ -80,12 +80,12 @@ def test_basware_host_outside_the_region_is_refused(sandbox: Sandbox, creds: dic
 
 def test_ifs_test_connection_checks_every_company_is_visible(sandbox: Sandbox, creds: dict) -> None:  # type: ignore[type-arg]
     ifs = creds["ifs"]
-    conn = _orm_connection("t_ifs_ok", "ifs_cloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
+    conn = _orm_connection("t_ifs_ok", "ifscloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
                            {"realm": ifs["realm"], "companies": "10,20,30,40"})
     ok, message = _ui_test_connection(conn)
     assert ok, message
     assert "field map 'ifs-cloud' matches $metadata of 5 projections" in message
-    missing = _orm_connection("t_ifs_missing", "ifs_cloud", sandbox.ifs_url, ifs["client_id"],
+    missing = _orm_connection("t_ifs_missing", "ifscloud", sandbox.ifs_url, ifs["client_id"],
                               ifs["client_secret"], {"realm": ifs["realm"], "companies": "10,99"})
     ok, message = _ui_test_connection(missing)
     assert not ok
@@ -100,7 +100,7 @@ def test_ifs_test_connection_checks_the_field_map_of_the_tenant_using_it(
                        "     ifs: {field_overrides: {posting_proposals: {net: NetAmount}}}}\n")
     monkeypatch.setenv("ML_CONNECTOR_TENANTS", str(tenants))
     ifs = creds["ifs"]
-    conn = _orm_connection("t_ifs_names", "ifs_cloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
+    conn = _orm_connection("t_ifs_names", "ifscloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
                            {"realm": ifs["realm"], "companies": "10"})
     ok, message = _ui_test_connection(conn)
     assert not ok
@@ -109,7 +109,7 @@ def test_ifs_test_connection_checks_the_field_map_of_the_tenant_using_it(
 
 
 def test_ifs_incomplete_connection_names_the_missing_field(sandbox: Sandbox) -> None:
-    conn = _orm_connection("t_ifs_incomplete", "ifs_cloud", sandbox.ifs_url, "client", "secret-xyz-987", {})
+    conn = _orm_connection("t_ifs_incomplete", "ifscloud", sandbox.ifs_url, "client", "secret-xyz-987", {})
     ok, message = _ui_test_connection(conn)
     assert not ok
     assert "realm" in message
@@ -121,8 +121,8 @@ def test_hook_get_conn_returns_our_client(sandbox: Sandbox, creds: dict, monkeyp
     from ml_connector.ifs.client import IfsClient
 
     ifs = creds["ifs"]
-    conn = _orm_connection("t_ifs_hook", "ifs_cloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
-                           {"extra__ifs_cloud__realm": ifs["realm"]})
+    conn = _orm_connection("t_ifs_hook", "ifscloud", sandbox.ifs_url, ifs["client_id"], ifs["client_secret"],
+                           {"extra__ifscloud__realm": ifs["realm"]})
     monkeypatch.setenv("AIRFLOW_CONN_T_IFS_HOOK", conn.get_uri())
     client = IfsCloudHook("t_ifs_hook").get_conn()
     assert isinstance(client, IfsClient)

@@ -66,7 +66,7 @@ def _store_connections(sandbox: Sandbox) -> None:
     bw, ifs = creds["basware"], creds["ifs"]
     upsert_connection(CONN_IDS[0], "basware", bw["base_url"], bw["client_id"], bw["client_secret"],
                       {"region": "sandbox"}, "test")
-    upsert_connection(CONN_IDS[1], "ifs_cloud", ifs["base_url"], ifs["client_id"], ifs["client_secret"],
+    upsert_connection(CONN_IDS[1], "ifscloud", ifs["base_url"], ifs["client_id"], ifs["client_secret"],
                       {"realm": ifs["realm"]}, "test")
 
 

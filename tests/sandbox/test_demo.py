@@ -87,3 +87,14 @@ def test_the_text_summary_names_what_happened(demo: tuple[dict[str, Any], Path, 
     assert "Proposals in IFS Cloud by company" in text and "Control totals of run 1" in text
     assert f"Quarantined: {first['quarantined']}" in text
     assert text.splitlines()[-1].startswith("OK: done in")
+
+
+def test_the_task_logs_carry_no_airflow_warnings_about_our_connections(
+        demo: tuple[dict[str, Any], Path, str]) -> None:
+    """Regression: every task log had "Connection schemes (type: ifs_cloud) shall not contain '_'" and
+    "Skipping masking for a secret as it's too short" (the extras `{}` and `main`)."""
+    _, home, output = demo
+    log = (home / "logs" / "demo.log").read_text()
+    assert "mlc_demo_invoices" in log  # the log holds the runs' task lines
+    for warning in ("shall not contain '_' according to RFC3986", "Skipping masking for a secret"):
+        assert warning not in log and warning not in output, warning

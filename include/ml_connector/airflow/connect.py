@@ -14,7 +14,13 @@ from pydantic import ValidationError
 
 from ml_connector.airflow.hooks import field_errors, read_connection, tenant_basware_settings, tenant_ifs_settings
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig
-from ml_connector.connection_check import CheckResult, check_basware, check_ifs, check_ifs_field_map
+from ml_connector.connection_check import (
+    CHECK_CLIENT_OPTIONS,
+    CheckResult,
+    check_basware,
+    check_ifs,
+    check_ifs_field_map,
+)
 from ml_connector.connection_settings import (
     CONN_TYPE_BASWARE,
     CONN_TYPE_IFS,
@@ -35,9 +41,9 @@ class TenantCredentials:
 
 
 def upsert_connection(conn_id: str, conn_type: str, host: str, login: str | None, password: str | None,
-                      extra: dict[str, str], description: str) -> None:
+                      extra: dict[str, str | None], description: str) -> None:
     """Create or update a connection in Airflow's metadata DB (password and extra Fernet-encrypted);
-    extra keys not given here are kept."""
+    extra keys not given here are kept, keys given as None are removed."""
     from airflow.models import Connection
     from airflow.utils.session import create_session
 
@@ -53,8 +59,18 @@ def upsert_connection(conn_id: str, conn_type: str, host: str, login: str | None
         conn.host = host
         conn.login = login
         conn.set_password(password)
-        conn.set_extra(json.dumps({**kept, **extra}))
+        merged = {key: value for key, value in {**kept, **extra}.items() if value is not None}
+        # No extra rather than "{}": Airflow masks a connection's extra text in task logs and warns about
+        # one under five characters ("Skipping masking for a secret as it's too short").
+        conn.set_extra(json.dumps(merged) if merged else None)
         conn.description = description
+
+
+def unless_default(value: str, default: str) -> str | None:
+    """None (not stored) for a setting at its default. Airflow checks every extra value for masking when a
+    connection is read and warns "Skipping masking for a secret as it's too short" at a value under five
+    characters, such as the defaults `eu` and `main`; parsing fills the defaults in again."""
+    return None if value == default else value
 
 
 def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantCredentials) -> list[CheckResult]:
@@ -70,16 +86,16 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
                           f"{field_errors(exc)}") from None
     basware_url = basware.resolved_base_url(config.region_map())  # region check happens here
     upsert_connection(tenant.basware_conn_id, CONN_TYPE_BASWARE, basware_url, basware.client_id,
-                      creds.basware_client_secret, {"region": tenant.basware_region},
+                      creds.basware_client_secret, {"region": unless_default(tenant.basware_region, "eu")},
                       f"Basware P2P for tenant {tenant.tenant_id}")
     upsert_connection(tenant.ifs_conn_id, CONN_TYPE_IFS, ifs.host, ifs.client_id, creds.ifs_client_secret,
-                      {"realm": ifs.realm, "projection_path": ifs.projection_path,
+                      {"realm": ifs.realm, "projection_path": unless_default(ifs.projection_path, "main"),
                        "companies": ",".join(ifs.companies)},
                       f"IFS Cloud for tenant {tenant.tenant_id}")
     # Ping with exactly what was stored, then say if something else would be used instead.
-    with basware.build_client(config.region_map()) as bw_client:
+    with basware.build_client(config.region_map(), **CHECK_CLIENT_OPTIONS) as bw_client:
         results = [check_basware(bw_client)]
-    with ifs.build_client(fields=tenant.ifs.fields) as ifs_client:
+    with ifs.build_client(fields=tenant.ifs.fields, **CHECK_CLIENT_OPTIONS) as ifs_client:
         results.append(check_ifs(ifs_client, tenant.companies.values()))
         if results[-1].ok:  # the names are only worth checking where the projections answer
             results.append(check_ifs_field_map(ifs_client))
@@ -105,12 +121,12 @@ def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckRes
     results = []
     try:
         basware = tenant_basware_settings(tenant)
-        with basware.build_client(config.region_map()) as client:
+        with basware.build_client(config.region_map(), **CHECK_CLIENT_OPTIONS) as client:
             results.append(check_basware(client))
     except ConfigError as exc:
         results.append(CheckResult("Basware", False, str(exc)))
     try:
-        with tenant_ifs_settings(tenant).build_client(fields=tenant.ifs.fields) as client:
+        with tenant_ifs_settings(tenant).build_client(fields=tenant.ifs.fields, **CHECK_CLIENT_OPTIONS) as client:
             results.append(check_ifs(client, tenant.companies.values()))
             if results[-1].ok:  # the names are only worth checking where the projections answer
                 results.append(check_ifs_field_map(client))

@@ -52,7 +52,7 @@ def get_provider_info() -> dict[str, Any]:
                 },
             },
             {
-                "connection-type": "ifs_cloud",
+                "connection-type": "ifscloud",
                 "hook-class-name": "ml_connector.airflow.hooks.IfsCloudHook",
                 "hook-name": "IFS Cloud",
                 "conn-fields": {

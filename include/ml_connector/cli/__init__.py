@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
 from ml_connector.cli import connect, quarantine, trace
+from ml_connector.cli.metadata_db import metadata_db_problem
 from ml_connector.config import ConfigError
 
 # Other distributions add subcommands through this entry point group (the sandbox adds `simulate` and
@@ -47,9 +48,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         import airflow  # noqa: F401
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    if not args.verbose:
+        # Commands print each outcome themselves; a failed request's and each retry's log line would only
+        # repeat it. -v shows them.
+        logging.getLogger("ml_connector.http").setLevel(logging.ERROR)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        problem = metadata_db_problem(exc) if getattr(args, "airflow", False) else None
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2

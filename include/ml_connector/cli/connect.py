@@ -37,7 +37,16 @@ def _connect(args: argparse.Namespace) -> int:
         basware_client_secret=_secret(args, "MLC_BASWARE_CLIENT_SECRET", "Basware client secret"),
         ifs_url=args.ifs_url, ifs_realm=args.ifs_realm, ifs_client_id=args.ifs_client_id,
         ifs_client_secret=_secret(args, "MLC_IFS_CLIENT_SECRET", "IFS client secret"))
-    return _print_checks(connect_tenant(config, tenant, creds))
+    status = _print_checks(connect_tenant(config, tenant, creds))
+    stored = f"connections {tenant.basware_conn_id} and {tenant.ifs_conn_id} stored in Airflow's metadata DB"
+    if status == 0:
+        print(stored)
+    else:
+        # Stored anyway: most failures are on the other side (a company not granted, a system down), and
+        # `check` can then re-test without the secrets being typed again.
+        print(f"{stored}, although a check failed: tasks would fail the same way. Fix the cause above, then "
+              f"`ml-connector check --tenant {tenant.tenant_id}` (or `connect` again with corrected settings)")
+    return status
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -63,24 +72,24 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     connect = sub.add_parser("connect", help="validate a tenant, store its two Airflow connections, ping both "
                                              "systems (secrets from $MLC_BASWARE_CLIENT_SECRET and "
                                              "$MLC_IFS_CLIENT_SECRET, or a prompt)")
-    connect.add_argument("--tenant", required=True)
+    connect.add_argument("--tenant", required=True, help="tenant id from the tenants file")
     connect.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
     connect.add_argument("--basware-url", help="Basware base URL (default: the tenant region's URL)")
-    connect.add_argument("--basware-client-id", required=True)
+    connect.add_argument("--basware-client-id", required=True, help="Basware OAuth2 client id")
     connect.add_argument("--ifs-url", required=True, help="IFS Cloud URL, e.g. https://acme.ifs.cloud")
     connect.add_argument("--ifs-realm", required=True, help="IAM realm (namespace)")
-    connect.add_argument("--ifs-client-id", required=True)
+    connect.add_argument("--ifs-client-id", required=True, help="IFS IAM client id (service user)")
     connect.set_defaults(handler=_connect, airflow=True)
 
     check = sub.add_parser("check", help="ping both systems with a tenant's stored connections")
-    check.add_argument("--tenant", required=True)
-    check.add_argument("--config")
+    check.add_argument("--tenant", required=True, help="tenant id from the tenants file")
+    check.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
     check.set_defaults(handler=_check, airflow=True)
 
     subscribe = sub.add_parser("subscribe", help="subscribe Basware webhooks for a tenant to this Airflow's "
                                                  "receiver (generates the tenant's webhook secret if missing)")
-    subscribe.add_argument("--tenant", required=True)
+    subscribe.add_argument("--tenant", required=True, help="tenant id from the tenants file")
     subscribe.add_argument("--url", required=True,
                            help="https://<airflow-api-server>/ml-connector/webhooks/basware/<tenant>")
-    subscribe.add_argument("--config")
+    subscribe.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
     subscribe.set_defaults(handler=_subscribe, airflow=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -66,13 +67,29 @@ def error_for_exception(
     replay_safe: bool = True,
     client_request_id: str | None = None,
 ) -> errors.MlConnectorError:
-    what = f"{type(exc).__name__}: {redact(exc)}"
+    what = f"{type(exc).__name__}: {describe_transport_error(exc, url)}"
     ctx: dict[str, Any] = {"method": method, "path": path_of(url), "client_request_id": client_request_id}
     if action in (Action.RETRY, Action.RATE_LIMITED):
         if not replay_safe and not never_reached_server(exc):
             return errors.OutcomeUnknownError(f"request may have reached the server: {what}", **ctx)
         return errors.TransientError(what, **ctx)
     return errors.FatalError(what, **ctx)
+
+
+def describe_transport_error(exc: BaseException, url: str) -> str:
+    """One line a user can act on instead of urllib3's nested "Max retries exceeded ... Caused by" text:
+    which host could not be reached and the operating system's reason."""
+    where = urlsplit(url).netloc
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"no answer from {where} while connecting (timed out): is the host reachable from here?"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{where} accepted the connection but did not answer in time"
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        cause = (reason.__cause__ or reason.__context__) if isinstance(reason, BaseException) else None
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"cannot connect to {where}: {cause.strerror}"
+    return redact(exc)
 
 
 def _by_code(
