@@ -34,7 +34,8 @@ def _counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return dict(ti.xcom_pull(task_ids="basware_to_ifs")["counts"])
 
 
-def test_vendor_dag_creates_missing_suppliers_updates_changed_fields_and_audits_each(wired: Sandbox) -> None:
+def test_vendor_dag_creates_missing_suppliers_updates_changed_fields_and_audits_each(
+        wired: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
     from airflow.utils.state import DagRunState
 
     from ml_connector.airflow.state import state_store
@@ -70,3 +71,11 @@ def test_vendor_dag_creates_missing_suppliers_updates_changed_fields_and_audits_
     assert last.source_system == "basware" and last.run_id == third.run_id
     assert last.changes is not None and last.changes[names.name]["after"] == "Renamed In Basware Ltd"
     assert last.changes[names.name]["before"] != "Renamed In Basware Ltd"
+
+    from ml_connector.cli import main
+
+    capsys.readouterr()
+    assert main(["audit", "--tenant", "demo", "--vendor", edited]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"vendor {edited}: last change by basware")
+    assert "'Renamed In Basware Ltd'" in out and third.run_id in out
