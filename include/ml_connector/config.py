@@ -90,6 +90,13 @@ class GlAccountRules(_Strict):
         return basware_account
 
 
+class VendorSyncConfig(_Strict):
+    """The vendor DAG (`mlc_<tenant>_vendors`): its schedule, and who wins when both systems changed a vendor."""
+
+    schedule: str = "0 * * * *"
+    conflict_policy: Literal["ifs_wins", "basware_wins", "hold"] = "ifs_wins"
+
+
 class TenantIfs(_Strict):
     """Which IFS names the tenant's release uses: a shipped profile plus single-name overrides."""
 
@@ -128,6 +135,7 @@ class TenantConfig(_Strict):
     alerts: AlertConfig = AlertConfig()
     # Who owns vendor master data fields when both systems changed them since the last sync.
     vendor_master: Literal["basware", "ifs"] = "basware"
+    vendors: VendorSyncConfig = VendorSyncConfig()
 
     @field_validator("dimensions")
     @classmethod

@@ -9,22 +9,32 @@ Each kind of DAG has its own module under `airflow/dags/`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from airflow.sdk import DAG, get_parsing_context
 
 from ml_connector.airflow.dags.invoices import build_invoice_dag, invoice_dag_id
+from ml_connector.airflow.dags.vendors import build_vendor_dag, vendor_dag_id
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig, load_config
 
 log = logging.getLogger(__name__)
 
 
+# Each DAG kind: its id from the tenant id, and its builder.
+DAG_KINDS: tuple[tuple[Callable[[str], str], Callable[[TenantConfig, dict[str, str]], DAG]], ...] = (
+    (invoice_dag_id, build_invoice_dag),
+    (vendor_dag_id, build_vendor_dag),
+)
+
+
 def tenant_dag_ids(tenant: TenantConfig) -> set[str]:
-    return {invoice_dag_id(tenant.tenant_id)}
+    return {dag_id(tenant.tenant_id) for dag_id, _ in DAG_KINDS}
 
 
-def build_tenant_dags(tenant: TenantConfig, regions: dict[str, str]) -> list[DAG]:
-    return [build_invoice_dag(tenant, regions)]
+def build_tenant_dags(tenant: TenantConfig, regions: dict[str, str], only: str | None = None) -> list[DAG]:
+    """The tenant's DAGs; with `only`, just the DAG of that id (a worker parsing for one task)."""
+    return [build(tenant, regions) for dag_id, build in DAG_KINDS if only is None or dag_id(tenant.tenant_id) == only]
 
 
 def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | None = None) -> list[str]:
@@ -40,7 +50,7 @@ def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | No
         if wanted and wanted not in tenant_dag_ids(tenant):
             continue
         try:
-            for dag in build_tenant_dags(tenant, config.region_map()):
+            for dag in build_tenant_dags(tenant, config.region_map(), wanted):
                 namespace[dag.dag_id] = dag
                 built.append(dag.dag_id)
         except Exception:  # one tenant's broken DAG must not hide the others

@@ -37,3 +37,12 @@ class AuditOps(Ops):
         with self._tx(read_only=True) as conn:
             rows = conn.execute(stmt).all()
         return [AuditEntry.from_row(r) for r in reversed(rows)]
+
+    def audit_entries(self, tenant_id: str, entity: str, key: str | None = None) -> list[AuditEntry]:
+        """Every entry of one entity kind (or of one record with `key`), oldest first."""
+        where = [a.tenant_id == tenant_id, a.entity == entity]
+        if key is not None:
+            where.append(a.entity_key == key)
+        stmt = select(audit).where(*where).order_by(a.at, a.id)
+        with self._tx(read_only=True) as conn:
+            return [AuditEntry.from_row(r) for r in conn.execute(stmt).all()]

@@ -80,8 +80,7 @@ class SupplierReconciler:
         if vendor is None:
             raise UnknownSupplier(f"supplier {supplier_id} exists neither in IFS nor as a Basware vendor",
                                   record_id=invoice_id)
-        self._create(supplier_id, vendor, company)
-        self._known.add(supplier_id)
+        self.create(supplier_id, vendor, company)
         return True
 
     def _exists(self, supplier_id: str) -> bool:
@@ -93,7 +92,13 @@ class SupplierReconciler:
             return False
         return True
 
-    def _create(self, supplier_id: str, vendor: Mapping[str, Any], company: str) -> None:
+    def create(self, supplier_id: str, vendor: Mapping[str, Any], company: str | None) -> None:
+        """Create the IFS supplier from a Basware vendor, with its audit row: the one creation path of both
+        the invoice flow and the vendor sync (sync/vendors.py)."""
+        self._create(supplier_id, vendor, company)
+        self._known.add(supplier_id)
+
+    def _create(self, supplier_id: str, vendor: Mapping[str, Any], company: str | None) -> None:
         cfg = self._ifs.fields.suppliers
         body = supplier_body(cfg, supplier_id, vendor)
         try:
@@ -111,7 +116,8 @@ class SupplierReconciler:
         self._store.audit(self._tenant_id, "vendor", supplier_id, AuditAction.CREATED, SourceSystem.BASWARE,
                           {k: {"before": None, "after": v} for k, v in body.items()}, run_id=self._run_id)
         log.info("Created IFS supplier %s from the Basware vendor", supplier_id)
-        self._link_company(supplier_id, vendor, company)
+        if company:
+            self._link_company(supplier_id, vendor, company)
 
     def _link_company(self, supplier_id: str, vendor: Mapping[str, Any], company: str) -> None:
         # Supplier invoice info per company (pay terms, currency); IFS wants it before invoices post.
