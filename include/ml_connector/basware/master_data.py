@@ -73,7 +73,7 @@ class MasterData:
 
     def upsert_list(self, list_key: str, items: Iterable[Mapping[str, Any]]) -> UpsertResult:
         _check_list_key(list_key)
-        return self._t.post_chunked(f"/v1/lists/{list_key}", items, MASTER_DATA_PER_CALL)
+        return self._t.post_chunked(f"/v1/lists/{seg(list_key)}", items, MASTER_DATA_PER_CALL)
 
     def iter_list(self, list_key: str, company_code: str | None = None,
                   page_size: int = LIST_PAGE_MAX) -> Iterator[dict[str, Any]]:

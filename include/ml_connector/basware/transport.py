@@ -95,7 +95,9 @@ def truncate(text: str, limit: int) -> str:
 
 def seg(value: str) -> str:
     """One URL path segment (an id may hold '/' or spaces)."""
-    return quote(str(value), safe="")
+    text = quote(str(value), safe="")
+    # "." and ".." would be dropped as dot segments on the way (RFC 3986 5.2.4); encoded they stay data.
+    return text.replace(".", "%2E") if text in (".", "..") else text
 
 
 def iso(value: datetime | str) -> str:

@@ -27,6 +27,7 @@ from mlc_sandbox.basware.vendor_store import VendorStore
 from mlc_sandbox.basware.vendors import vendors_router
 from mlc_sandbox.basware.webhooks import WebhookDispatcher
 from mlc_sandbox.faults import FaultInjector, FaultMiddleware
+from mlc_sandbox.raw_path import route_on_raw_path
 from mlc_sandbox.request_log import RequestLog, RequestLogMiddleware
 from mlc_sandbox.seed import Dataset
 
@@ -72,6 +73,7 @@ class BaswareSimulator:
         app.add_middleware(RequestLogMiddleware, log=ctx.log, client_header=self.settings.request_id_header,
                            response_header=RESPONSE_REQUEST_ID)
         quiet_dropped_connections()
+        route_on_raw_path(app)
         return app
 
     def _on_waiting(self, task: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from mlc_sandbox.ifs.handlers import odata_router
 from mlc_sandbox.ifs.profiles import DEFAULT_PROFILE, Names, names_for
 from mlc_sandbox.ifs.settings import IfsSettings
 from mlc_sandbox.ifs.store import Database
+from mlc_sandbox.raw_path import route_on_raw_path
 from mlc_sandbox.request_log import RequestLog, RequestLogMiddleware
 from mlc_sandbox.seed import Dataset
 
@@ -58,6 +59,7 @@ class IfsSimulator:
         app.add_middleware(FaultMiddleware, injector=self.injector, system="ifs")
         app.add_middleware(RequestLogMiddleware, log=ctx.log, client_header=REQUEST_ID_HEADER,
                            response_header=REQUEST_ID_HEADER)
+        route_on_raw_path(app)
         return app
 
     # -- the parts tests reach into -----------------------------------------------------------------
