@@ -14,17 +14,18 @@ from typing import Any
 from airflow.sdk import DAG, get_parsing_context
 
 from ml_connector.airflow.dags.invoices import build_invoice_dag, invoice_dag_id
+from ml_connector.airflow.dags.master_data import build_master_data_dag, master_data_dag_id
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig, load_config
 
 log = logging.getLogger(__name__)
 
 
 def tenant_dag_ids(tenant: TenantConfig) -> set[str]:
-    return {invoice_dag_id(tenant.tenant_id)}
+    return {invoice_dag_id(tenant.tenant_id), master_data_dag_id(tenant.tenant_id)}
 
 
 def build_tenant_dags(tenant: TenantConfig, regions: dict[str, str]) -> list[DAG]:
-    return [build_invoice_dag(tenant, regions)]
+    return [build_invoice_dag(tenant, regions), build_master_data_dag(tenant, regions)]
 
 
 def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | None = None) -> list[str]:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from ml_connector.cli import connect, quarantine
+from ml_connector.cli import connect, gaps, quarantine
 from ml_connector.config import ConfigError
 
 # Other distributions add subcommands through this entry point group (the sandbox adds `simulate` and
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ml-connector", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add_commands in (*_installed_commands(), quarantine.add_commands, connect.add_commands):
+    for add_commands in (*_installed_commands(), quarantine.add_commands, connect.add_commands, gaps.add_commands):
         add_commands(sub)
     return parser
 

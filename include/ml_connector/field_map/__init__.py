@@ -97,6 +97,8 @@ class CodePartValuesMap(_Names):
     values: dict[str, Name]
     valid_from: Name | None
     valid_until: Name | None
+    description: Name | None = None  # the value's name, sent to Basware as its en-US name
+    modified: Name | None = None  # last change, so a run can tell what moved
 
     @field_validator("navigations", "values", mode="before")
     @classmethod
