@@ -24,8 +24,11 @@ def tenant_dag_ids(tenant: TenantConfig) -> set[str]:
     return {invoice_dag_id(tenant.tenant_id), master_data_dag_id(tenant.tenant_id)}
 
 
-def build_tenant_dags(tenant: TenantConfig, regions: dict[str, str]) -> list[DAG]:
-    return [build_invoice_dag(tenant, regions), build_master_data_dag(tenant, regions)]
+def build_tenant_dags(tenant: TenantConfig, regions: dict[str, str], only: str | None = None) -> list[DAG]:
+    """The tenant's DAGs; with `only` (a worker parsing for one task), just that one."""
+    builders = {invoice_dag_id(tenant.tenant_id): build_invoice_dag,
+                master_data_dag_id(tenant.tenant_id): build_master_data_dag}
+    return [build(tenant, regions) for dag_id, build in builders.items() if only in (None, dag_id)]
 
 
 def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | None = None) -> list[str]:
@@ -41,7 +44,7 @@ def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | No
         if wanted and wanted not in tenant_dag_ids(tenant):
             continue
         try:
-            for dag in build_tenant_dags(tenant, config.region_map()):
+            for dag in build_tenant_dags(tenant, config.region_map(), wanted or None):
                 namespace[dag.dag_id] = dag
                 built.append(dag.dag_id)
         except Exception:  # one tenant's broken DAG must not hide the others
