@@ -97,6 +97,37 @@ class VendorSyncConfig(_Strict):
     conflict_policy: Literal["ifs_wins", "basware_wins", "hold"] = "ifs_wins"
 
 
+MASTER_DATA_TARGET = re.compile(r"^(costCenters|ACC_LIST_([1-9]|[12][0-9]|3[0-5]))$")
+
+
+class MasterDataConfig(_Strict):
+    """IFS -> Basware master data: GL accounts always go to `accounts`; each code part listed in `targets`
+    goes to `costCenters` or a generic list `ACC_LIST_n`."""
+
+    schedule: str = "0 3 * * *"
+    # IFS company -> {code part letter B..J -> "costCenters" | "ACC_LIST_1".."ACC_LIST_35"}.
+    targets: dict[str, dict[str, str]] = {}
+    # IFS company -> the language its IFS descriptions are in, sent next to en-US (e.g. "sv-SE").
+    languages: dict[str, str] = {}
+    # Codes used in Basware but missing in IFS: reported always; created in IFS only when allowed.
+    create_missing_in_ifs: bool = False
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for company, mapping in value.items():
+            for letter, target in mapping.items():
+                if not CODE_PART.match(letter):
+                    raise ValueError(f"company {company}: code part {letter!r} must be one letter B..J")
+                if not MASTER_DATA_TARGET.match(target):
+                    raise ValueError(f"company {company}: code part {letter} target {target!r} must be "
+                                     "costCenters or ACC_LIST_1..35")
+            used = list(mapping.values())
+            if len(used) != len(set(used)):
+                raise ValueError(f"company {company}: two code parts go to the same Basware target")
+        return value
+
+
 class TenantIfs(_Strict):
     """Which IFS names the tenant's release uses: a shipped profile plus single-name overrides."""
 
@@ -136,6 +167,7 @@ class TenantConfig(_Strict):
     # Who owns vendor master data fields when both systems changed them since the last sync.
     vendor_master: Literal["basware", "ifs"] = "basware"
     vendors: VendorSyncConfig = VendorSyncConfig()
+    master_data: MasterDataConfig = MasterDataConfig()
 
     @field_validator("dimensions")
     @classmethod
@@ -158,6 +190,10 @@ class TenantConfig(_Strict):
         unknown = set(self.dimensions) - set(self.companies.values())
         if unknown:
             raise ValueError(f"dimensions given for IFS companies not in companies: {', '.join(sorted(unknown))}")
+        unknown = set(self.master_data.targets) | set(self.master_data.languages)
+        unknown -= set(self.companies.values())
+        if unknown:
+            raise ValueError(f"master_data given for IFS companies not in companies: {', '.join(sorted(unknown))}")
         return self
 
     def ifs_company(self, basware_company_code: str) -> str | None:

@@ -33,7 +33,7 @@ def _dagbag(monkeypatch: pytest.MonkeyPatch, tenants: Path | None = None,
 def test_the_dags_folder_imports_cleanly_with_the_demo_tenants_dag(monkeypatch: pytest.MonkeyPatch) -> None:
     bag = _dagbag(monkeypatch)
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == [DAG_ID, "mlc_demo_vendors"]
+    assert sorted(bag.dag_ids) == [DAG_ID, "mlc_demo_master_data", "mlc_demo_vendors"]
     assert bag.get_dag("mlc_demo_vendors").task_ids == ["basware_to_ifs"]
     dag = bag.get_dag(DAG_ID)
     assert set(dag.task_ids) == TASKS
@@ -75,13 +75,13 @@ def test_a_tenant_whose_dag_cannot_be_built_does_not_hide_the_others(
     finally:
         logger.removeHandler(records)
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["mlc_alpha_invoices", "mlc_alpha_vendors", "mlc_gamma_invoices",
-                                   "mlc_gamma_vendors"]
+    assert sorted(bag.dag_ids) == ["mlc_alpha_invoices", "mlc_alpha_master_data", "mlc_alpha_vendors",
+                                   "mlc_gamma_invoices", "mlc_gamma_master_data", "mlc_gamma_vendors"]
     assert any("tenant broken could not be built" in m for m in records.messages), records.messages
 
 
 def test_parsing_for_one_task_builds_only_that_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tenants = many_tenants_file(tmp_path / "tenants.yaml", [f"t{n:03d}" for n in range(20)])
-    assert len(_dagbag(monkeypatch, tenants).dag_ids) == 40  # invoices and vendors per tenant
+    assert len(_dagbag(monkeypatch, tenants).dag_ids) == 60  # invoices, master data and vendors per tenant
     bag = _dagbag(monkeypatch, tenants, parsing_dag_id="mlc_t007_invoices")
     assert bag.import_errors == {} and bag.dag_ids == ["mlc_t007_invoices"]

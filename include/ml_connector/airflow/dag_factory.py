@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import DAG, get_parsing_context
 
 from ml_connector.airflow.dags.invoices import build_invoice_dag, invoice_dag_id
+from ml_connector.airflow.dags.master_data import build_master_data_dag, master_data_dag_id
 from ml_connector.airflow.dags.vendors import build_vendor_dag, vendor_dag_id
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig, load_config
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 # Each DAG kind: its id from the tenant id, and its builder.
 DAG_KINDS: tuple[tuple[Callable[[str], str], Callable[[TenantConfig, dict[str, str]], DAG]], ...] = (
     (invoice_dag_id, build_invoice_dag),
+    (master_data_dag_id, build_master_data_dag),
     (vendor_dag_id, build_vendor_dag),
 )
 
@@ -50,7 +52,7 @@ def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | No
         if wanted and wanted not in tenant_dag_ids(tenant):
             continue
         try:
-            for dag in build_tenant_dags(tenant, config.region_map(), wanted):
+            for dag in build_tenant_dags(tenant, config.region_map(), wanted or None):
                 namespace[dag.dag_id] = dag
                 built.append(dag.dag_id)
         except Exception:  # one tenant's broken DAG must not hide the others

@@ -31,7 +31,7 @@ from ml_connector.http.tokens import TokenManager
 
 DEFAULT_SCOPES = (
     "accountingDocuments.read accountingDocuments.write vendors.read vendors.write accounts.write "
-    "costCenters.write lists.write requestStatus.read requestStatus.write subscriptions.write tasks.read"
+    "costCenters.write lists.read lists.write requestStatus.read requestStatus.write subscriptions.write tasks.read"
 )
 
 

@@ -97,6 +97,8 @@ class CodePartValuesMap(_Names):
     values: dict[str, Name]
     valid_from: Name | None
     valid_until: Name | None
+    description: Name | None = None  # the value's name, sent to Basware as its en-US name
+    modified: Name | None = None  # last change, so a run can tell what moved
 
     @field_validator("navigations", "values", mode="before")
     @classmethod
@@ -254,7 +256,8 @@ def _requirements(fm: IfsFieldMap) -> list[SetRequirement]:
     s, cp, cv, pp, hl = fm.suppliers, fm.code_parts, fm.code_part_values, fm.posting_proposals, fm.history_log
     r = pp.rows
     value_navs = tuple(NavRequirement(cv.navigations[letter], _props(
-        (cv.company, TEXT), (cv.values[letter], TEXT), (cv.valid_from, DATE), (cv.valid_until, DATE)))
+        (cv.company, TEXT), (cv.values[letter], TEXT), (cv.valid_from, DATE), (cv.valid_until, DATE),
+        (cv.description, TEXT), (cv.modified, TIMESTAMP)))
         for letter in LETTERS)
     row_props = _props(*((r.code_parts[letter], TEXT) for letter in LETTERS), (r.company, TEXT),
                        (r.invoice_id, INTEGER), (r.row_id, INTEGER), (r.amount, NUMBER), (r.vat_code, TEXT),

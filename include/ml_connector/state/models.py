@@ -197,3 +197,15 @@ runs = Table(
     Column("control_totals", JSONType),
     PrimaryKeyConstraint("tenant_id", "run_id"),
 )
+
+# What was last sent to Basware per master-data record: a run sends only records whose hash moved.
+master_data_hashes = Table(
+    "mlc_master_data_hashes", metadata,
+    _tenant(),
+    Column("target", String(40), nullable=False),  # accounts, costCenters or a list key
+    Column("external_code", String(100), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    _run_id(),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "target", "external_code"),
+)

@@ -23,6 +23,7 @@ from ml_connector.state.engine import READ_ONLY, make_engine, mask_url
 from ml_connector.state.inbox import InboxOps
 from ml_connector.state.ledger import LedgerOps
 from ml_connector.state.locks import named_lock
+from ml_connector.state.master_data import MasterDataOps
 from ml_connector.state.quarantine import QuarantineOps
 from ml_connector.state.runs import RunOps
 from ml_connector.state.watermarks import WatermarkOps
@@ -40,7 +41,7 @@ class SchemaNotReady(RuntimeError):
     """The database is not at this code's schema revision: run `StateStore.migrate()` first."""
 
 
-class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps):
+class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps):
     pass
 
 

@@ -1,4 +1,4 @@
-"""Runs the demo: sandbox, embedded Airflow, the demo tenant's invoice DAG twice, a summary."""
+"""Runs the demo: sandbox, embedded Airflow, the master-data DAG, the invoice DAG twice, a summary."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ml_connector.config import DEFAULT_CONFIG, ConnectorConfig, TenantConfig, l
 from ml_connector.state import StateStore
 from mlc_sandbox.demo import DEMO_HOME
 from mlc_sandbox.demo.home import DemoHome, register_connections
+from mlc_sandbox.demo.master_data import ifs_values, render_master_data, run_master_data
 from mlc_sandbox.demo.summary import build_summary, render_summary
 from mlc_sandbox.runner import Sandbox, SandboxOptions
 
@@ -44,6 +45,7 @@ def run_demo(options: DemoOptions) -> int:
     with output_to_file(home.log_file), Sandbox(sandbox_options) as sandbox:
         checks = register_connections(config, tenant, sandbox, home)
         setup = time.perf_counter() - started
+        master = _master_data(config, tenant, sandbox, home) if all(c.ok for c in checks) else None
         runs = [_run_dag(config, tenant) for _ in range(2)] if all(c.ok for c in checks) else []
         store = StateStore(f"sqlite:///{home.state_db}")
         try:
@@ -54,8 +56,19 @@ def run_demo(options: DemoOptions) -> int:
     summary["airflow_home"] = str(home.root)
     summary["log"] = str(home.log_file)
     summary["seconds"] = {"setup": round(setup, 1), "total": round(time.perf_counter() - started, 1)}
+    summary["master_data"] = master
+    if not options.json_output and master is not None:
+        print(render_master_data(master))
     print(json.dumps(summary, indent=2) if options.json_output else render_summary(summary))
-    return 0 if summary["ok"] else 1
+    return 0 if summary["ok"] and (master is None or master["dag_state"] == "success") else 1
+
+
+def _master_data(config: ConnectorConfig, tenant: TenantConfig, sandbox: Sandbox, home: DemoHome) -> dict[str, Any]:
+    """Master data first, so the invoices' codes exist on both sides before they are mapped."""
+    before = ifs_values(sandbox)
+    result = run_master_data(config, tenant, f"sqlite:///{home.state_db}")
+    result["ifs_created"] = ifs_values(sandbox) - before
+    return result
 
 
 def _run_dag(config: ConnectorConfig, tenant: TenantConfig) -> dict[str, Any]:

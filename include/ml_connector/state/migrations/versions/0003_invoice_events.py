@@ -1,7 +1,7 @@
 """The invoice's story for `trace`: an event per ledger step, and the invoice number on the ledger.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_master_data_hashes
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002_master_data_hashes"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,79 @@
+"""The master-data DAG of one tenant (`mlc_<tenant>_master_data`):
+
+    gaps (Basware codes missing in IFS; created there where allowed) ─► push (IFS values → Basware)
+
+Runs on the tenant's own `master_data.schedule`, on demand, and backfills like the invoice DAG (a
+backfill run simply compares everything again: the content hashes make it send only the delta).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, get_current_context, task
+
+from ml_connector.airflow.dags.common import START_DATE, interval_schedule, tenant_default_args
+from ml_connector.airflow.runtime import TenantRuntime
+from ml_connector.config import TenantConfig
+from ml_connector.sync.gaps import create_missing, find_gaps
+from ml_connector.sync.master_data import sync_master_data
+
+OPERATOR_GUIDE = """\
+### IFS GL accounts and code parts ↔ Basware master data (tenant `{tenant}`)
+
+**Runs**: every `{schedule}`, on demand, or backfilled. `gaps` lists the Basware codes (in waiting
+invoices and lists) that IFS does not know{create}; `push` sends the IFS accounts and mapped code parts
+that changed since the last run to Basware (closed values as inactive, never deleted).
+
+**Records Basware refused** are quarantined with Basware's reason (`ml-connector quarantine list
+--tenant {tenant}`) and sent again by the next run. `ml-connector gaps --tenant {tenant}` shows the gaps.
+"""
+
+
+class MasterDataRejected(RuntimeError):
+    """Basware refused some records: the run fails so the alert fires; they are sent again next run."""
+
+
+def master_data_dag_id(tenant_id: str) -> str:
+    return f"mlc_{tenant_id}_master_data"
+
+
+def build_master_data_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: int = 2) -> DAG:
+    runtime = TenantRuntime(tenant, regions)
+    create = " and creates them in IFS" if tenant.master_data.create_missing_in_ifs else ""
+    with DAG(
+        dag_id=master_data_dag_id(tenant.tenant_id),
+        description=f"IFS GL accounts and code parts <-> Basware master data for tenant {tenant.tenant_id}",
+        schedule=interval_schedule(tenant.master_data.schedule),
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=tenant_default_args(tenant, retries),
+        tags=["ml-connector", f"tenant:{tenant.tenant_id}", "master-data"],
+        doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.master_data.schedule,
+                                     create=create),
+    ) as dag:
+        gaps_task(runtime)() >> push_task(runtime)()
+    return dag
+
+
+def gaps_task(runtime: TenantRuntime) -> Any:
+    @task(task_id="gaps")
+    def gaps() -> dict[str, Any]:
+        ctx = runtime.context(get_current_context()["run_id"])
+        found = find_gaps(ctx)
+        created = create_missing(ctx, found)
+        return {"gaps": [g.to_json() for g in found], "created_in_ifs": [g.to_json() for g in created]}
+    return gaps
+
+
+def push_task(runtime: TenantRuntime) -> Any:
+    @task(task_id="push")
+    def push() -> dict[str, Any]:
+        ctx = runtime.context(get_current_context()["run_id"])
+        summary = sync_master_data(ctx)
+        if summary["failed"]:
+            raise MasterDataRejected(f"tenant {ctx.tenant_id}: Basware refused {len(summary['failed'])} "
+                                     f"master-data record(s), quarantined: {', '.join(list(summary['failed'])[:5])}")
+        return summary
+    return push
