@@ -28,8 +28,8 @@ def _nothing_recorded(env: DagEnv) -> None:
 def _some_proposals_created(env: DagEnv) -> None:
     proposals = env.sandbox.ifs.proposals()
     assert 0 < len(proposals) < len(env.valid_ids())
-    # The held row POST belonged to a proposal whose header already exists: it is short of rows.
-    assert any(p["Objstate"] != "Balanced" for p in proposals)
+    # The held $batch was one proposal's whole change set (atomic): IFS holds no half-written proposal.
+    assert all(p["Objstate"] == "Balanced" for p in proposals)
     assert set(env.ledger().values()) <= {Status.MAPPED, Status.PROPOSAL_CREATED, Status.QUARANTINED}
 
 
