@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -76,12 +77,25 @@ def endpoint_kind(system: str, method: str, path: str) -> str:
     return f"{method} {path}"
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def add_latency(creds: dict[str, Any], latency_ms: float) -> None:
+    """A `slow` fault on every request of both simulators: the latency of a real API, simulated."""
+    for system in SYSTEMS:
+        rule = {"kind": "slow", "system": system, "delay": latency_ms / 1000, "probability": 1.0}
+        requests.post(f"{creds[system]['base_url']}/_sandbox/faults", json=rule, timeout=30).raise_for_status()
+
+
 def http_calls(creds: dict[str, Any], clear: bool = True) -> dict[str, Counter[str]]:
     calls: dict[str, Counter[str]] = {}
     for system in SYSTEMS:
         url = f"{creds[system]['base_url']}/_sandbox/{system}/requests"
         entries = requests.get(url, timeout=60).json()
-        calls[system] = Counter(endpoint_kind(system, e["method"], e["path"]) for e in entries)
+        # Requests inside a $batch are logged too (with `batch` set): parts of one HTTP call, not calls.
+        calls[system] = Counter(endpoint_kind(system, e["method"], e["path"]) for e in entries if not e.get("batch"))
         if clear:
             requests.delete(url, timeout=60).raise_for_status()
     return calls
@@ -129,8 +143,14 @@ def run_direct(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
         outcome = timed("finalize", lambda: invoices.finalize(ctx, extracted, results))
     cpu = time.process_time() - cpu
     store.dispose()
-    return {"seconds": sum(phases.values()), "cpu": cpu, "phases": dict(phases), "counts": outcome["counts"],
-            "batches": len(extracted["batches"])}
+    return {"seconds": sum(phases.values()), "cpu": cpu, "rss_mb": peak_rss_mb(), "phases": dict(phases),
+            "counts": outcome["counts"], "batches": len(extracted["batches"])}
+
+
+def demo_concurrency() -> int:
+    from ml_connector.config import DEFAULT_CONFIG, load_config
+
+    return load_config(DEFAULT_CONFIG).tenant("demo").concurrency.ifs
 
 
 def run_dag(creds: dict[str, Any], workdir: Path) -> dict[str, Any]:
@@ -178,7 +198,16 @@ def report(label: str, size: int, result: dict[str, Any], calls: dict[str, Count
           f"**{total / size:.2f} per invoice**"
           + (f"; run state {result['state']}" if "state" in result else "")
           + f"; CPU: connector process {result['cpu']:.1f} s, simulators' process "
-          f"{result['sandbox_cpu']:.1f} s, of {result['seconds']:.1f} s wall")
+          f"{result['sandbox_cpu']:.1f} s, of {result['seconds']:.1f} s wall"
+          + (f"; connector peak RSS so far {result['rss_mb']:.0f} MB" if "rss_mb" in result else ""))
+    latency = result.get("latency_ms")
+    if latency:
+        concurrency = result["concurrency"]
+        limit = concurrency / (total / size * latency / 1000)
+        print(f"\nWith {latency:.0f} ms injected on every simulator request and {concurrency} requests in "
+              f"flight per system: **{per_s:.1f} invoices/s**; latency-bound limit = {concurrency} ÷ "
+              f"({total / size:.2f} calls x {latency / 1000:.3f} s) = {limit:.1f} invoices/s; "
+              f"**ratio {per_s / limit:.0%}**")
     if result["phases"]:
         phases = ", ".join(f"{name} {secs:.1f} s" for name, secs in result["phases"].items())
         print(f"\nPhases ({result.get('batches', '?')} batch(es)): {phases}")
@@ -198,6 +227,9 @@ def main() -> int:
                         help="invoices for the dag.test() run; 0 skips it")
     parser.add_argument("--suppliers", type=int, default=300)
     parser.add_argument("--faults", default="none", help="sandbox fault profile, e.g. invalid-data or flaky")
+    parser.add_argument("--latency-ms", type=float, default=50.0,
+                        help="latency injected on every simulator request for the latency run; 0 skips it")
+    parser.add_argument("--latency-size", type=int, default=300, help="invoices for the latency run")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -217,6 +249,19 @@ def main() -> int:
                 result = run_direct(creds, workdir)
                 result["sandbox_cpu"] = process_cpu(creds["pid"]) - sandbox_cpu
                 report("Sync functions (extract, 4 stages per batch, finalize)", size, result,
+                       http_calls(creds))
+        if args.latency_ms and args.latency_size:
+            workdir = Path(tmp) / "latency"
+            workdir.mkdir()
+            with sandbox_process(args.latency_size, args.suppliers, args.faults) as creds:
+                add_latency(creds, args.latency_ms)
+                http_calls(creds)
+                sandbox_cpu = process_cpu(creds["pid"])
+                result = run_direct(creds, workdir)
+                result["sandbox_cpu"] = process_cpu(creds["pid"]) - sandbox_cpu
+                result["latency_ms"] = args.latency_ms
+                result["concurrency"] = demo_concurrency()
+                report(f"Sync functions with {args.latency_ms:.0f} ms latency", args.latency_size, result,
                        http_calls(creds))
         if args.dag_size:
             with sandbox_process(args.dag_size, args.suppliers, args.faults) as creds:

@@ -133,6 +133,11 @@ class TenantIfs(_Strict):
 
     field_map: str = DEFAULT_PROFILE
     field_overrides: dict[str, Any] = {}
+    # "batch": a proposal and its rows in one atomic $batch change set; "per_entity": one request per
+    # entity, for IFS releases or gateways without $batch.
+    write_mode: Literal["batch", "per_entity"] = "batch"
+    # Proposals looked up in one query (ExternalRef in a list); bounded by the URL length gateways take.
+    lookup_page_size: int = Field(default=40, ge=1, le=200)
 
     @model_validator(mode="after")
     def _resolvable(self) -> TenantIfs:
@@ -151,6 +156,18 @@ class TenantIfs(_Strict):
             raise ValueError(f"IFS field map {self.field_map!r}: {where}") from None
 
 
+class ConcurrencyConfig(_Strict):
+    """Requests in flight per system for one tenant, shared by the workers of a batch (in one process).
+    1 and 1 is the old one-after-another behaviour."""
+
+    ifs: int = Field(default=4, ge=1, le=32)
+    basware: int = Field(default=4, ge=1, le=32)
+
+    @property
+    def workers(self) -> int:
+        return max(self.ifs, self.basware)
+
+
 class TenantConfig(_Strict):
     tenant_id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     ifs_conn_id: str
@@ -162,6 +179,7 @@ class TenantConfig(_Strict):
     dimensions: dict[str, dict[str, str]] = {}
     gl_accounts: GlAccountRules = GlAccountRules()
     ifs: TenantIfs = TenantIfs()
+    concurrency: ConcurrencyConfig = ConcurrencyConfig()
     trigger: TriggerConfig = TriggerConfig()
     alerts: AlertConfig = AlertConfig()
     # Who owns vendor master data fields when both systems changed them since the last sync.

@@ -28,8 +28,8 @@ def _nothing_recorded(env: DagEnv) -> None:
 def _some_proposals_created(env: DagEnv) -> None:
     proposals = env.sandbox.ifs.proposals()
     assert 0 < len(proposals) < len(env.valid_ids())
-    # The held row POST belonged to a proposal whose header already exists: it is short of rows.
-    assert any(p["Objstate"] != "Balanced" for p in proposals)
+    # The held $batch was one proposal's whole change set (atomic): IFS holds no half-written proposal.
+    assert all(p["Objstate"] == "Balanced" for p in proposals)
     assert set(env.ledger().values()) <= {Status.MAPPED, Status.PROPOSAL_CREATED, Status.QUARANTINED}
 
 
@@ -59,8 +59,8 @@ BOUNDARIES: dict[str, tuple[dict[str, Any], Callable[[DagEnv], None]]] = {
     # extract: the Basware listing is held; the run is recorded in the store, no invoice yet.
     "mid-extract": ({"system": "basware", "method": "GET", "path": r"^/v1/accountingDocuments$"},
                     _nothing_recorded),
-    # upsert_proposals: a posting row POST of a later proposal is held; earlier proposals are complete.
-    "mid-upsert": ({"system": "ifs", "method": "POST", "path": r"ManSuppInvoicePostingsArray$", "skip": 12},
+    # upsert_proposals: the $batch change set of a later proposal is held; earlier proposals are complete.
+    "mid-upsert": ({"system": "ifs", "method": "POST", "path": r"/\$batch$", "skip": 4},
                    _some_proposals_created),
     # report_back: every proposal exists in IFS, the 4th acknowledge is held.
     "after-ifs-create-before-acknowledge": (

@@ -21,7 +21,8 @@ from ml_connector.http.auth import BearerAuth, bearer_token_of
 from ml_connector.http.classify import Action, Overrides, classify
 from ml_connector.http.raising import DEFAULT_CODE_ERRORS, error_for_exception, error_for_response
 from ml_connector.http.request_ids import response_request_id
-from ml_connector.http.retry import RetryPolicy
+from ml_connector.http.retry import RetryPolicy, parse_retry_after
+from ml_connector.http.throttle import Throttle
 from ml_connector.http.tokens import TokenManager
 from ml_connector.http.urls import join, path_of
 
@@ -76,6 +77,8 @@ class ApiSession:
         self.name = name
         self._auth = BearerAuth(tokens) if tokens is not None else None
         self._sleep = sleep
+        # Set per tenant (TenantContext): requests in flight for this system, shared by its workers.
+        self.throttle: Throttle | None = None
         self.http = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize)
         self.http.mount("https://", adapter)
@@ -152,6 +155,18 @@ class ApiSession:
             hook(prepared)
         return prepared
 
+    def _send_throttled(self, prepared: requests.PreparedRequest, external: bool) -> requests.Response:
+        throttle = None if external else self.throttle
+        if throttle is None:
+            return self.http.send(prepared, timeout=self.timeout, allow_redirects=False)
+        with throttle.slot():
+            resp = self.http.send(prepared, timeout=self.timeout, allow_redirects=False)
+        if resp.status_code == 429:
+            throttle.rate_limited(parse_retry_after(resp.headers.get("Retry-After")))
+        elif resp.status_code < 400:
+            throttle.succeeded()
+        return resp
+
     def _attempt(
         self,
         request: requests.Request,
@@ -166,7 +181,7 @@ class ApiSession:
         client_id = prepared.headers.get(self.request_id_header) if self.request_id_header else None
         started = time.monotonic()
         try:
-            resp = self.http.send(prepared, timeout=self.timeout, allow_redirects=False)
+            resp = self._send_throttled(prepared, external)
         except requests.RequestException as exc:
             action = classify(exc, overrides)
             log.warning(

@@ -2,6 +2,7 @@
 
     client.reads      iter (paged), iter_modified_since, get (entity and ETag)
     client.writes     create, update and delete guarded by the row's ETag (412: re-read, re-apply)
+    client.batch      change_set: requests in one atomic $batch change set
     client.history    iter: the history log of one logical unit
     client.fields     the tenant's IFS names (ml_connector.field_map)
 """
@@ -18,6 +19,7 @@ from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.session import ApiSession
 from ml_connector.http.token_managers import ifs_token_manager
 from ml_connector.http.tokens import TokenManager
+from ml_connector.ifs.batch import EntityBatch
 from ml_connector.ifs.history import HistoryLog
 from ml_connector.ifs.reads import EntityReads
 from ml_connector.ifs.writes import EntityWrites
@@ -71,6 +73,7 @@ class IfsClient:
         self.writes = EntityWrites(self.api, self.reads, conflict_retry or RetryPolicy(
             max_attempts=5, max_total_seconds=60.0, initial_wait=0.2, max_wait=5.0, jitter=0.2
         ), sleep)
+        self.batch = EntityBatch(self.api)
         self.history = HistoryLog(self.reads, self.fields.history_log)
 
     def __repr__(self) -> str:

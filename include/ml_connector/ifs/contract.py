@@ -12,6 +12,8 @@ Reads only (one GET per projection). The invoice flow runs it before it writes a
 from __future__ import annotations
 
 import difflib
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
@@ -173,10 +175,25 @@ class ContractReport:
         return f"field map {self.profile!r} does not match IFS: " + "; ".join(self.problems)
 
 
+# $metadata read per process, by (service root, projection): every run's contract check would otherwise
+# fetch one CSDL document per projection. Kept a few minutes, so a redeployed projection is seen soon.
+METADATA_TTL_S = 600.0
+_METADATA: dict[tuple[str, str], tuple[float, Metadata]] = {}
+_METADATA_LOCK = threading.Lock()
+
+
 def read_metadata(client: IfsClient, projection: str) -> Metadata:
+    key = (client.api.base_url, projection)
+    with _METADATA_LOCK:
+        cached = _METADATA.get(key)
+    if cached is not None and time.monotonic() - cached[0] < METADATA_TTL_S:
+        return cached[1]
     resp = client.api.send("GET", metadata_path(projection),
                            headers={"Accept": "application/xml"})
-    return parse_csdl(resp.content)
+    meta = parse_csdl(resp.content)
+    with _METADATA_LOCK:
+        _METADATA[key] = (time.monotonic(), meta)
+    return meta
 
 
 def check_contract(client: IfsClient, fields: IfsFieldMap | None = None) -> ContractReport:

@@ -195,6 +195,20 @@ class LedgerOps(Ops):
         with self._tx(read_only=True) as conn:
             return [InvoiceEvent.from_row(r) for r in conn.execute(stmt)]
 
+    def begin_upsert(self, tenant_id: str, invoice_id: str) -> int | None:
+        """Mark a proposal look-up-and-create as started (call it holding the invoice's lock)."""
+        stmt = update(ledger).where(_key(tenant_id, invoice_id)).values(
+            upserts=ledger.c.upserts + 1, updated_at=self._now()).returning(ledger.c.upserts)
+        with self._tx() as conn:
+            return conn.execute(stmt).scalar_one_or_none()
+
+    def get_invoices(self, tenant_id: str, invoice_ids: Iterable[str]) -> dict[str, LedgerEntry]:
+        ids = list(invoice_ids)
+        with self._tx(read_only=True) as conn:
+            rows = conn.execute(select(ledger).where(ledger.c.tenant_id == tenant_id,
+                                                     ledger.c.invoice_id.in_(ids))).all() if ids else []
+        return {row.invoice_id: LedgerEntry.from_row(row) for row in rows}
+
     def get_invoice(self, tenant_id: str, invoice_id: str) -> LedgerEntry | None:
         with self._tx(read_only=True) as conn:
             row = conn.execute(select(ledger).where(_key(tenant_id, invoice_id))).first()

@@ -104,6 +104,8 @@ ledger = Table(
     Column("gross_amount", Amount()),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
+    # Bumped before each proposal look-up-and-create (migration 0002_ledger_upserts says why).
+    Column("upserts", Integer, nullable=False, server_default="0"),
     _run_id(),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

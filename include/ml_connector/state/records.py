@@ -76,6 +76,7 @@ class LedgerEntry(_FromRow):
     run_id: str | None
     created_at: datetime
     updated_at: datetime
+    upserts: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))

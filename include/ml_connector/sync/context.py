@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig
+from ml_connector.http.throttle import shared_throttle
 from ml_connector.ifs.client import IfsClient
 from ml_connector.state import StateStore
 from ml_connector.sync.proposals import DEFAULT_SETTLE
@@ -24,6 +25,13 @@ class TenantContext:
     store: StateStore
     run_id: str
     settle: Sequence[float] = field(default=DEFAULT_SETTLE)
+
+    def __post_init__(self) -> None:
+        # One limit on requests in flight per tenant and system, whichever task thread sends them.
+        limits = self.tenant.concurrency
+        self.ifs.api.throttle = shared_throttle(f"{self.tenant_id}:ifs:{self.ifs.api.base_url}", limits.ifs)
+        self.basware.api.throttle = shared_throttle(f"{self.tenant_id}:basware:{self.basware.api.base_url}",
+                                                    limits.basware)
 
     @property
     def tenant_id(self) -> str:

@@ -39,7 +39,7 @@ from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, Reason, UnknownSupplier
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory
 from ml_connector.sync.mapping import ProposalDraft, Rejection, label, map_document
-from ml_connector.sync.proposals import UpsertResult, upsert_proposal
+from ml_connector.sync.proposals import UpsertResult, find_proposals_for, upsert_proposal
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class InvoiceFlow:
         self.ctx = ctx
         self.catalog = catalog
         self.suppliers = suppliers
+        # invoice id -> (its ledger `upserts` when looked up, the proposals found): see prefetch_proposals.
+        self._lookups: dict[str, tuple[int, list[dict[str, Any]]]] = {}
         self._stages: dict[Stage, Callable[[LedgerEntry, InvoiceItem, list[str]], None]] = {
             Stage.MAP_DIMENSIONS: self._map_dimensions,
             Stage.RECONCILE_VENDORS: self._reconcile_vendors,
@@ -87,6 +89,18 @@ class InvoiceFlow:
         suppliers = SupplierReconciler(ctx.ifs, vendors or VendorDirectory(ctx.basware), ctx.store,
                                        ctx.tenant_id, ctx.run_id)
         return cls(ctx, catalog, suppliers)
+
+    def prefetch_proposals(self, invoice_ids: list[str]) -> None:
+        """Look the proposals of a page of mapped invoices up in one query per lookup page. Used under
+        an invoice's lock only while its ledger `upserts` is unchanged (see `_upsert`)."""
+        entries = self.ctx.store.get_invoices(self.ctx.tenant_id, invoice_ids)
+        mapped = [e for e in entries.values() if e.status is Status.MAPPED and e.ifs_company]
+        if not mapped:
+            return
+        found = find_proposals_for(self.ctx.ifs, ((str(e.ifs_company), e.invoice_id) for e in mapped),
+                                   self.ctx.tenant.ifs.lookup_page_size)
+        for e in mapped:
+            self._lookups[e.invoice_id] = (e.upserts, found[(str(e.ifs_company), e.invoice_id)])
 
     def run(self, invoice_id: str, document: Mapping[str, Any] | None = None) -> list[str]:
         """Every stage in order for one invoice, as far as it can go now; returns what happened
@@ -199,10 +213,16 @@ class InvoiceFlow:
         store, invoice_id = self.ctx.store, draft.invoice_id
         with store.lock(f"proposal:{self.ctx.tenant_id}:{invoice_id}") as held:
             entry = store.get_invoice(self.ctx.tenant_id, invoice_id)
+            seen = self._lookups.pop(invoice_id, None)
             if not held or entry is None or entry.status not in UNMAPPED:
                 log.info("Invoice %s is being or was upserted by another worker; skipped", invoice_id)
                 return None
-            result = upsert_proposal(self.ctx.ifs, draft, settle=self.ctx.settle)
+            # A changed `upserts` means another worker tried meanwhile: its create may be in IFS unrecorded.
+            fresh = seen is not None and seen[0] == entry.upserts and entry.ifs_company == draft.company
+            found = seen[1] if seen is not None and fresh else None
+            store.begin_upsert(self.ctx.tenant_id, invoice_id)
+            result = upsert_proposal(self.ctx.ifs, draft, settle=self.ctx.settle, found=found,
+                                     batch=self.ctx.tenant.ifs.write_mode == "batch")
             self._advance(invoice_id, Status.PROPOSAL_CREATED, ifs_invoice_key=result.key.ref)
             return result
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ml_connector.http.errors import FatalError, RetriableError
@@ -35,12 +36,17 @@ __all__ = ["extract", "finalize", "list_quarantine", "process_batch", "replay"]
 log = logging.getLogger(__name__)
 
 
+# Stages whose invoices go through in parallel threads (bounded per system by the tenant's throttles);
+# mapping is local and supplier creation must not race on one supplier, so those stay one by one.
+CONCURRENT_STAGES = (Stage.UPSERT_PROPOSALS, Stage.REPORT_BACK)
+
+
 def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[str, Any], *,
                   stage: Stage | None = None, vendors: VendorDirectory | None = None) -> dict[str, Any]:
     """Every invoice of one staged batch, each on its own: one bad invoice never stops the others.
 
-    `stage` does only that stage for the batch (the DAG's tasks); None runs every stage in order for
-    each invoice. When `batch_ref` is the previous stage's result, its counts are carried forward and
+    `stage` does only that stage for the batch (the DAG's tasks); None runs every stage in order over
+    the batch. When `batch_ref` is the previous stage's result, its counts are carried forward and
     the invoices it deferred or failed (`held`) are taken no further in this run.
     A FatalError (credentials, permissions) ends the batch at once: all invoices would fail alike.
     """
@@ -49,24 +55,40 @@ def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[s
     flow = InvoiceFlow.build(ctx, catalog, vendors)
     held = set(batch_ref.get("held") or ())
     items = [InvoiceItem(str(i["invoice_id"]), i.get("document")) for i in batch["items"]]
-    items = [i for i in items if i.invoice_id not in held]
-    if stage in (None, Stage.RECONCILE_VENDORS):
-        _prefetch_suppliers(flow, items)
     counts: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
     counts.update({k: int(batch_ref[k]) for k in COUNT_KEYS if k in batch_ref})
-    for item in items:
-        events = _run_one(ctx, flow, item, stage)
-        counts.update(events)
-        if HOLDING_EVENTS.intersection(events):
-            held.add(item.invoice_id)
+    for this_stage in [stage] if stage else list(Stage):
+        todo = [i for i in items if i.invoice_id not in held]
+        if this_stage is Stage.RECONCILE_VENDORS:
+            _prefetch_suppliers(flow, todo)
+        for item, events in _run_stage(ctx, flow, this_stage, todo):
+            counts.update(events)
+            if HOLDING_EVENTS.intersection(events):
+                held.add(item.invoice_id)
     log.info("Batch %s%s: %s", batch_ref["ref"], f" {stage}" if stage else "", dict(counts))
     return {"ref": batch_ref["ref"], "batch": batch_ref["ref"], "invoices": len(batch["items"]), **counts,
             "held": sorted(held)}
 
 
-def _run_one(ctx: TenantContext, flow: InvoiceFlow, item: InvoiceItem, stage: Stage | None) -> list[str]:
+def _run_stage(ctx: TenantContext, flow: InvoiceFlow, stage: Stage,
+               items: list[InvoiceItem]) -> Iterator[tuple[InvoiceItem, list[str]]]:
+    """The stage for each item, page by page; a page's proposals are looked up in one query."""
+    workers = ctx.tenant.concurrency.workers if stage in CONCURRENT_STAGES else 1
+    page_size = ctx.tenant.ifs.lookup_page_size
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"mlc-{ctx.tenant_id}") as pool:
+        for start in range(0, len(items), page_size):
+            page = items[start:start + page_size]
+            if stage is Stage.UPSERT_PROPOSALS:
+                _prefetch_proposals(flow, page)
+            if workers == 1:
+                yield from ((item, _run_one(ctx, flow, item, stage)) for item in page)
+            else:
+                yield from zip(page, pool.map(lambda item: _run_one(ctx, flow, item, stage), page), strict=True)
+
+
+def _run_one(ctx: TenantContext, flow: InvoiceFlow, item: InvoiceItem, stage: Stage) -> list[str]:
     try:
-        return flow.run(item.invoice_id, item.document) if stage is None else flow.run_stage(stage, item)
+        return flow.run_stage(stage, item)
     except FatalError:
         raise
     except Exception as exc:  # a bug hit by one invoice: logged with its traceback, the rest go on
@@ -74,6 +96,13 @@ def _run_one(ctx: TenantContext, flow: InvoiceFlow, item: InvoiceItem, stage: St
         ctx.store.record_error(ctx.tenant_id, item.invoice_id, redact(f"{type(exc).__name__}: {exc}"),
                                run_id=ctx.run_id)
         return ["failed"]
+
+
+def _prefetch_proposals(flow: InvoiceFlow, page: list[InvoiceItem]) -> None:
+    try:
+        flow.prefetch_proposals([i.invoice_id for i in page])
+    except RetriableError as exc:  # only an optimisation: each invoice is then looked up on its own
+        log.warning("Proposal look-up for a page failed (%s); looking invoices up one by one", exc)
 
 
 def _prefetch_suppliers(flow: InvoiceFlow, items: list[InvoiceItem]) -> None:

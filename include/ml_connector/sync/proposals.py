@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from ml_connector.http.errors import OutcomeUnknownError
+from ml_connector.ifs.batch import BatchPart
 from ml_connector.ifs.client import IfsClient
-from ml_connector.ifs.odata import F, Query
+from ml_connector.ifs.odata import F, Query, entity_path
 from ml_connector.sync.errors import DuplicateProposals, ProposalOutcomeUnknown
 from ml_connector.sync.mapping import ProposalDraft
 from ml_connector.sync.values import decimal_or_none
@@ -65,20 +66,44 @@ def find_proposals(ifs: IfsClient, company: str, external_ref: str) -> list[dict
     return list(ifs.reads.iter(cfg.projection, cfg.entity_set, query))
 
 
+Lookups = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def find_proposals_for(ifs: IfsClient, wanted: Iterable[tuple[str, str]], page_size: int) -> Lookups:
+    """The proposals of many (company, external ref) pairs, one query per `page_size` pairs (ExternalRef
+    in a list); every pair asked for is a key of the answer, found or not."""
+    cfg = ifs.fields.posting_proposals
+    pairs = list(dict.fromkeys(wanted))
+    found: Lookups = {pair: [] for pair in pairs}
+    for start in range(0, len(pairs), page_size):
+        page = pairs[start:start + page_size]
+        companies = sorted({c for c, _ in page})
+        query = Query(filter=F(cfg.company).any_of(companies) & F(cfg.external_ref).any_of(r for _, r in page),
+                      orderby=cfg.keys)
+        for entity in ifs.reads.iter(cfg.projection, cfg.entity_set, query):
+            pair = (str(entity.get(cfg.company)), str(entity.get(cfg.external_ref)))
+            if pair in found:
+                found[pair].append(entity)
+    return found
+
+
 def upsert_proposal(
     ifs: IfsClient, draft: ProposalDraft, *, settle: Sequence[float] = DEFAULT_SETTLE,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = time.sleep, found: list[dict[str, Any]] | None = None,
+    batch: bool = True,
 ) -> UpsertResult:
+    """`found`: what a look-up made under this invoice's lock already found (None: look it up here).
+    `batch`: create the proposal and its rows in one $batch change set, else one request each."""
     cfg = ifs.fields.posting_proposals
-    found = _single(ifs, find_proposals(ifs, draft.company, draft.invoice_id), draft)
     if found is None:
-        entity = _create_header(ifs, draft, settle, sleep)
-        key = ProposalKey.of(entity, cfg.keys)
-        _sync_rows(ifs, key, draft.rows)
+        found = find_proposals(ifs, draft.company, draft.invoice_id)
+    current = _single(ifs, found, draft)
+    if current is None:
+        key = _create(ifs, draft, batch, settle, sleep)
         log.info("Created IFS proposal %s for Basware invoice %s", key.ref, draft.invoice_id)
         return UpsertResult(key, Outcome.CREATED)
-    key = ProposalKey.of(found, cfg.keys)
-    changed = _update_header(ifs, key, draft, found)
+    key = ProposalKey.of(current, cfg.keys)
+    changed = _update_header(ifs, key, draft, current)
     changed = _sync_rows(ifs, key, draft.rows) or changed
     if changed:
         log.info("Updated IFS proposal %s for Basware invoice %s", key.ref, draft.invoice_id)
@@ -94,16 +119,37 @@ def _single(ifs: IfsClient, found: list[dict[str, Any]], draft: ProposalDraft) -
     return found[0] if found else None
 
 
-def _create_header(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float],
-                   sleep: Callable[[float], None]) -> dict[str, Any]:
+def _create(ifs: IfsClient, draft: ProposalDraft, batch: bool, settle: Sequence[float],
+            sleep: Callable[[float], None]) -> ProposalKey:
+    """Header and rows; no read-back: IFS answered the create with the rows we sent."""
     cfg = ifs.fields.posting_proposals
-    body = {k: v for k, v in cfg.header_body(draft.company, draft.header).items() if v is not None}
+    header = {k: v for k, v in cfg.header_body(draft.company, draft.header).items() if v is not None}
+    rows = [{k: v for k, v in cfg.row_body(r).items() if v is not None} for r in draft.rows]
     try:
-        entity, _etag = ifs.writes.create(cfg.projection, cfg.entity_set, body)
-        return entity
+        if batch:
+            parts = [BatchPart("POST", entity_path(cfg.entity_set), header),
+                     *(BatchPart("POST", f"$1/{cfg.rows.navigation}", row) for row in rows)]
+            answers = ifs.batch.change_set(cfg.projection, parts, record_id=draft.invoice_id)
+            return ProposalKey.of(answers[0].body or {}, cfg.keys)
+        entity, _etag = ifs.writes.create(cfg.projection, cfg.entity_set, header)
     except OutcomeUnknownError as exc:
         log.warning("Creating the proposal for invoice %s may or may not have reached IFS (%s); looking it up",
                     draft.invoice_id, exc)
+        key = ProposalKey.of(_settled(ifs, draft, settle, sleep), cfg.keys)
+        _sync_rows(ifs, key, draft.rows)  # a change set is all or nothing, one request per row is not
+        return key
+    key = ProposalKey.of(entity, cfg.keys)
+    try:
+        for row in rows:
+            ifs.writes.create(cfg.projection, cfg.entity_set, row, keys=key.as_dict(),
+                              navigation=cfg.rows.navigation)
+    except OutcomeUnknownError:
+        _sync_rows(ifs, key, draft.rows)
+    return key
+
+
+def _settled(ifs: IfsClient, draft: ProposalDraft, settle: Sequence[float],
+             sleep: Callable[[float], None]) -> dict[str, Any]:
     for pause in settle:
         if pause:
             sleep(pause)

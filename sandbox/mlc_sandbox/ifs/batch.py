@@ -57,14 +57,17 @@ def _change_set(ctx: SimContext, outer: ODataRequest, change_set: ChangeSet) -> 
     done: list[PartResponse] = []
     with ctx.db.lock:
         before = ctx.db.snapshot()
-        for part in change_set.parts:
-            response = _run(ctx, outer, part, refs)
-            if response.status >= 400:
-                ctx.db.restore(before)
-                return [response], False
-            done.append(response)
-            if part.content_id:
-                refs[part.content_id] = response
+        try:
+            for part in change_set.parts:
+                response = _run(ctx, outer, part, refs)
+                if response.status >= 400:
+                    ctx.db.restore(before)
+                    return [response], False
+                done.append(response)
+                if part.content_id:
+                    refs[part.content_id] = response
+        finally:
+            ctx.db.release()
     return done, True
 
 

@@ -82,7 +82,7 @@ class InvoiceRules(Rules):
                            f"{values['Company']}.", name)
 
     def after_write(self, ctx: Context, row: Row) -> None:
-        row.values["Objstate"] = invoice_state(ctx.schema.names, row.values, posting_rows(ctx, row))
+        ctx.db.set_derived(row, "Objstate", invoice_state(ctx.schema.names, row.values, posting_rows(ctx, row)))
 
     def after_delete(self, ctx: Context, row: Row) -> None:
         for posting in posting_rows(ctx, row):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -75,6 +75,8 @@ class Database:
         self._seq = itertools.count(1)
         self._writes = itertools.count(1)
         self._log_ids = itertools.count(1)
+        # While a $batch change set runs: how to undo each write it made, newest last (see snapshot()).
+        self._undo: list[Callable[[], object]] | None = None
 
     def store(self, entity_set: str) -> EntityStore:
         return self.stores[entity_set]
@@ -100,7 +102,9 @@ class Database:
                               Objid=_rowid(self._table_no[etype.entity_set], seq),
                               Objversion=self._objversion(stamp))
             row = Row(row_values, seq)
-            store.rows[store.key_of(row_values)] = row
+            key = store.key_of(row_values)
+            self._note_undo(store, key, store.rows.get(key))
+            store.rows[key] = row
             if history:
                 self._history(etype, row, "Insert", user)
             return row
@@ -108,6 +112,7 @@ class Database:
     def update(self, etype: EntityType, row: Row, changes: dict[str, Any], user: str) -> Row:
         """Apply `changes` (may be empty: a touch) and give the row a new Objversion."""
         with self.lock:
+            self._note_values(row)
             row.values.update(changes)
             now = self.now()
             if etype.prop("ModifiedDate"):
@@ -119,7 +124,8 @@ class Database:
     def delete(self, etype: EntityType, row: Row, user: str) -> None:
         with self.lock:
             store = self.stores[etype.entity_set]
-            store.rows.pop(store.key_of(row.values), None)
+            key = store.key_of(row.values)
+            self._note_undo(store, key, store.rows.pop(key, None))
             self._history(etype, row, "Delete", user)
 
     def _history(self, etype: EntityType, row: Row, kind: str, user: str) -> None:
@@ -130,16 +136,47 @@ class Database:
                   "Username": user}
         self.insert(HISTORY_LOG, values, user, history=False)
 
-    def snapshot(self) -> dict[str, dict[tuple[Any, ...], Row]]:
-        """Copies of every row (a $batch change set restores them when one of its requests fails)."""
+    def set_derived(self, row: Row, name: str, value: Any) -> None:
+        """A derived column (e.g. Objstate) set by a rule: undone with its change set too."""
         with self.lock:
-            return {name: {key: Row(dict(row.values), row.seq) for key, row in store.rows.items()}
-                    for name, store in self.stores.items()}
+            self._note_values(row)
+            row.values[name] = value
 
-    def restore(self, snapshot: dict[str, dict[tuple[Any, ...], Row]]) -> None:
+    def snapshot(self) -> list[Callable[[], object]]:
+        """Start recording undo steps (a $batch change set restores them when one of its requests fails).
+        An undo journal, not a copy: a change set costs what it writes, not what the database holds."""
         with self.lock:
-            for name, rows in snapshot.items():
-                self.stores[name].rows = rows
+            self._undo = []
+            return self._undo
+
+    def restore(self, undo: list[Callable[[], object]]) -> None:
+        with self.lock:
+            for step in reversed(undo):
+                step()
+            self._undo = None
+
+    def release(self) -> None:
+        """The change set is done: stop recording."""
+        with self.lock:
+            self._undo = None
+
+    def _note_undo(self, store: EntityStore, key: tuple[Any, ...], previous: Row | None) -> None:
+        if self._undo is None:
+            return
+        if previous is None:
+            self._undo.append(lambda: store.rows.pop(key, None))
+        else:
+            self._undo.append(lambda: store.rows.__setitem__(key, previous))
+
+    def _note_values(self, row: Row) -> None:
+        if self._undo is not None:
+            before = dict(row.values)
+
+            def put_back() -> None:
+                row.values.clear()
+                row.values.update(before)
+
+            self._undo.append(put_back)
 
     def all_rows(self, entity_set: str) -> Iterable[Row]:
         return list(self.stores[entity_set].rows.values())

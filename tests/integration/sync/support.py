@@ -81,6 +81,12 @@ class Env:
         assert self.sb.ifs.duplicate_proposals() == {}
         return {p[self.names.posting_proposals.external_ref]: p for p in self.sb.ifs.proposals()}
 
+    def header_creates(self) -> list[dict[str, Any]]:
+        """Proposal headers IFS answered 201 to: plain POSTs and POSTs inside a $batch change set."""
+        entity_set = self.names.posting_proposals.entity_set
+        return [r for r in self.sb.ifs.requests() if r["method"] == "POST" and r["status"] == 201
+                and (r["path"].endswith(f"/{entity_set}") or (r.get("batch") and r["path"] == entity_set))]
+
     @property
     def names(self) -> IfsFieldMap:
         """The IFS names of the tenant's field map (the simulator serves the matching profile)."""

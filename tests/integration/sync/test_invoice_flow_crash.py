@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,7 +11,15 @@ import pytest
 from ml_connector.state import Status
 from mlc_sandbox.faults import FaultRule
 
-from .support import Env
+from .support import Env, demo_tenant, make_env
+
+
+@pytest.fixture
+def mode_env(tmp_path: Path, mode: str) -> Iterator[Env]:
+    """`env` with the tenant's IFS write mode set to the test's `mode` parameter."""
+    tenant = demo_tenant()
+    yield from make_env(tmp_path, tenant=tenant.model_copy(
+        update={"ifs": tenant.ifs.model_copy(update={"write_mode": mode})}))
 
 
 class Killed(BaseException):
@@ -76,28 +86,33 @@ def test_kill_and_rerun_ends_with_exactly_one_proposal(env: Env, target: str, me
         assert env.document(invoice_id)["processingStatus"] == "Transferred"
         assert env.status(invoice_id) is Status.REPORTED
     assert all(t["match"] for t in result["control_totals"])
-    creates = [r for r in env.sb.ifs.requests() if r["method"] == "POST" and r["status"] == 201
-               and r["path"].endswith("/ManSuppInvoiceSet")]
-    assert len(creates) == 12  # the rerun looked the killed invoice's proposal up instead of posting again
+    assert len(env.header_creates()) == 12  # the rerun looked the killed invoice's proposal up instead of posting again
     if target == "store":
         assert result["counts"]["unchanged"] == 1
 
 
-@pytest.mark.parametrize("path", [r"/ManSuppInvoiceSet$", r"/ManSuppInvoicePostingsArray$"], ids=["header", "row"])
-def test_lost_answer_to_an_applied_post_creates_no_duplicate(env: Env, path: str) -> None:
+@pytest.mark.parametrize(("mode", "path"), [("per_entity", r"/ManSuppInvoiceSet$"),
+                                            ("per_entity", r"/ManSuppInvoicePostingsArray$"),
+                                            ("batch", r"/\$batch$")], ids=["header", "row", "batch"])
+def test_lost_answer_to_an_applied_post_creates_no_duplicate(mode_env: Env, mode: str, path: str) -> None:
+    # Applied in IFS, and the connector sees a 504: it looks the proposal up and creates nothing twice.
+    env = mode_env
     env.sb.injector.add(FaultRule(kind="status_after", system="ifs", method="POST", path=path, status=504,
                                   skip=3, times=1))
     result = env.run()
     assert [e["kind"] for e in env.sb.injector.log] == ["status_after"]
     assert result["counts"]["created"] == 12 and result["counts"]["deferred"] == 0
+    assert len(env.proposals()) == 12  # and no external reference twice
     for invoice_id, proposal in env.proposals().items():
         doc = env.document(invoice_id)["document"]
         assert len(proposal["rows"]) == len(doc["codingRows"]) and proposal["Objstate"] == "Balanced"
 
 
-def test_unanswered_post_is_deferred_and_the_watermark_waits(env: Env) -> None:
+@pytest.mark.parametrize(("mode", "path"), [("per_entity", r"/ManSuppInvoiceSet$"), ("batch", r"/\$batch$")])
+def test_unanswered_post_is_deferred_and_the_watermark_waits(mode_env: Env, mode: str, path: str) -> None:
     # A 504 that did NOT apply: IFS does not show the proposal, so it is left for the next run.
-    env.sb.injector.add(FaultRule(kind="status", system="ifs", method="POST", path=r"/ManSuppInvoiceSet$",
+    env = mode_env
+    env.sb.injector.add(FaultRule(kind="status", system="ifs", method="POST", path=path,
                                   status=504, skip=2, times=1))
     first = env.run()
     assert first["counts"]["deferred"] == 1 and first["counts"]["created"] == 11

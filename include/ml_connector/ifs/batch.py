@@ -1,0 +1,133 @@
+"""One atomic `$batch` change set (OData 4.0, multipart/mixed): its requests run in order, all or none.
+
+Inside a change set `$<n>` at the start of a URL stands for the entity request n created, so a header
+and its rows go in one round trip. A failed part rolls the whole change set back and is the only
+answer: it is raised like the same answer to a plain request. The $batch POST itself is never resent
+(a resent create could make a second proposal): a lost answer is an OutcomeUnknownError.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+import requests
+
+from ml_connector.http.classify import Action, classify
+from ml_connector.http.errors import ProtocolError
+from ml_connector.http.raising import error_for_response
+from ml_connector.http.session import ApiSession
+from ml_connector.ifs.entities import strip_system_fields
+from ml_connector.ifs.wire import encode
+
+CRLF = "\r\n"
+
+
+@dataclass(frozen=True)
+class BatchPart:
+    """One request of a change set; `url` is relative to the projection (`Set`, `$1/Nav`)."""
+
+    method: str
+    url: str
+    body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartAnswer:
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: dict[str, Any] | None
+
+
+class EntityBatch:
+    def __init__(self, api: ApiSession) -> None:
+        self._api = api
+
+    def change_set(self, projection: str, parts: Sequence[BatchPart], *, record_id: str | None = None,
+                   ) -> list[PartAnswer]:
+        """Send `parts` as one change set; their answers in order, or the failed part's error."""
+        body, content_type = _encode(parts)
+        resp = self._api.send("POST", f"/{projection}.svc/$batch", data=body, record_id=record_id,
+                              headers={"Content-Type": content_type, "Accept": "multipart/mixed"},
+                              replay_safe=False)
+        answers = _decode(resp)
+        if len(answers) == 1 and answers[0].status >= 400:
+            raise _error_of(answers[0], resp, record_id)
+        if len(answers) != len(parts):
+            raise ProtocolError.from_response(resp, f"$batch answered {len(answers)} parts for {len(parts)}")
+        return answers
+
+
+def _encode(parts: Sequence[BatchPart]) -> tuple[bytes, str]:
+    outer, inner = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
+    chunks = []
+    for n, part in enumerate(parts, start=1):
+        lines = [f"{part.method} {part.url} HTTP/1.1", *(f"{k}: {v}" for k, v in part.headers.items())]
+        payload = b""
+        if part.body is not None:
+            lines.append("Content-Type: application/json")
+            payload = encode(strip_system_fields(part.body))
+        head = (f"Content-Type: application/http{CRLF}Content-Transfer-Encoding: binary{CRLF}"
+                f"Content-ID: {n}{CRLF}{CRLF}" + CRLF.join(lines) + CRLF + CRLF)
+        chunks.append(f"--{inner}{CRLF}".encode() + head.encode() + payload + CRLF.encode())
+    change_set = (f"Content-Type: multipart/mixed; boundary={inner}{CRLF}{CRLF}".encode()
+                  + b"".join(chunks) + f"--{inner}--{CRLF}".encode())
+    body = f"--{outer}{CRLF}".encode() + change_set + f"{CRLF}--{outer}--{CRLF}".encode()
+    return body, f"multipart/mixed; boundary={outer}"
+
+
+def _decode(resp: requests.Response) -> list[PartAnswer]:
+    content_type = resp.headers.get("Content-Type", "")
+    if not content_type.startswith("multipart/mixed"):
+        raise ProtocolError.from_response(resp, "$batch answered without multipart/mixed")
+    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
+        f"Content-Type: {content_type}{CRLF}{CRLF}".encode("latin-1") + resp.content)
+    items = _messages(message)
+    if message.defects or len(items) != 1:
+        raise ProtocolError.from_response(resp, "$batch answer is not one change set")
+    item = items[0]
+    if item.get_content_type() == "multipart/mixed":
+        return [_answer(p, resp) for p in _messages(item)]
+    return [_answer(item, resp)]
+
+
+def _messages(message: Message) -> list[Message]:
+    payload = message.get_payload() if message.is_multipart() else None
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
+def _answer(part: Message, resp: requests.Response) -> PartAnswer:
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes):
+        raise ProtocolError.from_response(resp, "$batch answer part without an HTTP response")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split(CRLF)
+    words = status_line.split()
+    if len(words) < 2 or not words[1].isdigit():
+        raise ProtocolError.from_response(resp, f"$batch answer part starts with {status_line[:40]!r}")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except ValueError:
+        raise ProtocolError.from_response(resp, "$batch answer part is not JSON") from None
+    return PartAnswer(int(words[1]), headers, parsed if isinstance(parsed, dict) else None)
+
+
+def _error_of(answer: PartAnswer, outer: requests.Response, record_id: str | None) -> Exception:
+    """The failed part as if it had been a plain response to the $batch request."""
+    inner = requests.Response()
+    inner.status_code = answer.status
+    inner.headers.update(answer.headers)
+    inner._content = json.dumps(answer.body or {}).encode()
+    inner.request, inner.url = outer.request, outer.url
+    action = classify(inner, {})
+    if action in (Action.SUCCESS, Action.IGNORE):
+        action = Action.FAIL
+    return error_for_response(action, inner, replay_safe=False, record_id=record_id)
