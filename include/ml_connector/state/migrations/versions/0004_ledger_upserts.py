@@ -4,8 +4,8 @@ A look-up made for a whole page of invoices before their locks were taken is tru
 only while its `upserts` is unchanged: a change means another worker may have created the proposal
 meanwhile (and died before recording it), so that invoice is looked up again.
 
-Revision ID: 0002_ledger_upserts
-Revises: 0001
+Revision ID: 0004_ledger_upserts
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_ledger_upserts"
-down_revision = "0001"
+revision = "0004_ledger_upserts"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
