@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -57,6 +58,7 @@ def upsert_connection(conn_id: str, conn_type: str, host: str, login: str | None
         kept = conn.extra_dejson if conn.extra else {}
         conn.conn_type = conn_type
         conn.host = host
+        conn.port = url_port(host)
         conn.login = login
         conn.set_password(password)
         merged = {key: value for key, value in {**kept, **extra}.items() if value is not None}
@@ -71,6 +73,20 @@ def unless_default(value: str, default: str) -> str | None:
     connection is read and warns "Skipping masking for a secret as it's too short" at a value under five
     characters, such as the defaults `eu` and `main`; parsing fills the defaults in again."""
     return None if value == default else value
+
+
+def url_port(url: str) -> int | None:
+    """The port a URL reaches (explicit, else the scheme's default).
+
+    The UI's Test button posts `Number(port)`, 0 for a connection without one, and Airflow refuses to
+    test stored credentials against a port other than the stored one ("host or port differs"); so a
+    connection carries the port its URL implies, which is also what it connects to."""
+    parts = urlsplit(url)
+    try:
+        explicit = parts.port
+    except ValueError:
+        return None  # validated before this; a malformed port is not ours to guess
+    return explicit or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantCredentials) -> list[CheckResult]:
