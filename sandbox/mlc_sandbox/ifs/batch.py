@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from starlette.responses import Response
 
@@ -96,7 +96,8 @@ def _inner_request(outer: ODataRequest, part: Part, refs: dict[str, PartResponse
     path = split.path if split.scheme or url.startswith("/") else f"{root_path}/{split.path}"
     if not (path == root_path or path.startswith(root_path + "/")):
         raise malformed(f"{part.url} is outside {outer.projection}.svc: a $batch addresses one projection")
-    inner_path = path[len(root_path):]
+    # Decoded as a request URL's path is (a '/' inside a key literal is safe: the parser honours quotes).
+    inner_path = unquote(path[len(root_path):])
     if inner_path.rstrip("/") == "/$batch":
         raise malformed("a $batch cannot hold another $batch")
     headers = dict(part.headers)

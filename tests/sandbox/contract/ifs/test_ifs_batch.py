@@ -237,3 +237,13 @@ def test_a_part_without_if_match_is_recorded(ifs: Ifs) -> None:
                path=SUPPLIER_BATCH))
     [entry] = ifs.sim.mutations_without_if_match()
     assert entry["batch_part"] == "7" and entry["path"].endswith("SupplierInfoGeneralSet('10001')")
+
+
+def test_a_part_url_is_percent_decoded_like_a_request_url(ifs: Ifs) -> None:
+    """A client encodes the key literal in a part's URL as in any URL (quotes, '/', spaces); the part
+    addresses the same row a direct request would. Regression: part paths were parsed still encoded."""
+    created = ifs.session.post(ifs.api(SUPPLIERS), json={"SupplierId": "A/B C", "Name": "Slash"}, timeout=30)
+    assert created.status_code == 201, created.text
+    answers = parse(send(ifs, [Req("GET", "SupplierInfoGeneralSet(SupplierId=%2710003%27)"),
+                               Req("GET", "SupplierInfoGeneralSet(SupplierId='A%2FB%20C')")], path=SUPPLIER_BATCH))
+    assert [(a.status, a.body["SupplierId"]) for a in answers] == [(200, "10003"), (200, "A/B C")]  # type: ignore[union-attr,index]
