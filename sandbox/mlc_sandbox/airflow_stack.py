@@ -89,7 +89,9 @@ class AirflowStack:
             env["AIRFLOW__CELERY__BROKER_URL"] = REDIS_URL
             env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + self._db_url()
             env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = str(o.parallelism)
-            env["AIRFLOW__CELERY__DEFAULT_QUEUE"] = f"mlc_{self.db_name}"  # not shared with another stack
+            # A queue of this stack's own, so a worker of another stack on the same Redis never takes its tasks.
+            env["AIRFLOW__CELERY__DEFAULT_QUEUE"] = env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = f"mlc_{self.db_name}"
+            env["AIRFLOW__CELERY__OPERATION_TIMEOUT"] = "30"  # the 1 s default times out on a loaded machine
         return env
 
     def components(self) -> dict[str, list[str]]:
@@ -98,7 +100,8 @@ class AirflowStack:
                  "scheduler": [*airflow, "scheduler"],
                  "dag-processor": [*airflow, "dag-processor"]}
         if self.options.executor == "CeleryExecutor":
-            parts["celery-worker"] = [*airflow, "celery", "worker", "--queues", self.env["AIRFLOW__CELERY__DEFAULT_QUEUE"],
+            queue = self.env["AIRFLOW__CELERY__DEFAULT_QUEUE"]
+            parts["celery-worker"] = [*airflow, "celery", "worker", "--queues", queue,
                                       "--concurrency", str(self.options.parallelism)]
         return parts
 
@@ -168,7 +171,7 @@ class AirflowStack:
         self._spawn(name)
 
     def stop(self) -> None:
-        for name, proc in list(self.procs.items()):
+        for proc in list(self.procs.values()):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for name, proc in list(self.procs.items()):
