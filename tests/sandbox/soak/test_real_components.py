@@ -14,6 +14,7 @@ def test_signed_notifications_into_the_api_server_become_proposals_under_celery(
         ids = flow.send_batch(3)
         flow.wait_for_proposals(ids, timeout=300)
         deliveries = [d for d in flow.sandbox.basware.webhook_deliveries if d["documentId"] in ids]
-        assert deliveries and {d["status"] for d in deliveries} == {200}
+        # Every notification was accepted (the simulator may also send a redelivery, answered otherwise).
+        assert {d["documentId"] for d in deliveries if d["status"] == 200} == set(ids)
         counts = flow.sandbox.ifs.proposal_counts()
         assert {i: counts[i] for i in ids} == dict.fromkeys(ids, 1)
