@@ -110,3 +110,29 @@ def add_demo(sub: Subparsers) -> None:
     demo.add_argument("--keep-state", action="store_true",
                       help="keep the state store of the previous demo instead of starting empty")
     demo.set_defaults(handler=_demo)
+
+
+def _soak(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from mlc_sandbox.soak.seeded import SeededOptions, run_seeded
+
+    opts = SeededOptions(runs=args.runs, first_seed=args.first_seed, invoices=args.invoices,
+                         kill_share=args.kill_share, workdir=Path(args.workdir))
+    figures = run_seeded(opts, progress=lambda line: print(line, flush=True))
+    print(json.dumps(figures.summary(), indent=2))
+    for seed, breach in figures.breaches:
+        print(f"seed {seed}: {breach}")
+    return 1 if figures.breaches else 0
+
+
+def add_soak(sub: Subparsers) -> None:
+    soak = sub.add_parser("soak", help="seeded short runs with every fault class and SIGKILLed workers, then "
+                                       "the exactly-once invariants (exit 1 on a breach, naming invoice ids)")
+    soak.add_argument("--runs", type=int, default=200, help="seeded short runs")
+    soak.add_argument("--first-seed", type=int, default=1, help="seed of the first run")
+    soak.add_argument("--invoices", type=int, default=12, help="approved invoices per run")
+    soak.add_argument("--kill-share", type=float, default=0.7, help="share of runs whose worker is SIGKILLed")
+    soak.add_argument("--workdir", default="soak-work", help="logs and state of every run")
+    soak.set_defaults(handler=_soak)

@@ -1,0 +1,1 @@
+"""The soak: every fault class, killed workers, and the invariants checked at the end."""
