@@ -5,12 +5,36 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronDataIntervalTimetable
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
 from ml_connector.airflow.notifier import TenantFailureNotifier
 from ml_connector.config import ConfigError, TenantConfig
 
 START_DATE = datetime(2026, 1, 1)
+
+
+def window_params(what: str) -> dict[str, Param]:
+    """The manual-run window: `window_start` with `window_end` re-reads `what` in exactly that window."""
+    return {"window_start": Param(None, type=["null", "string"],
+                                  description=f"ISO date-time; with window_end, re-reads {what}"),
+            "window_end": Param(None, type=["null", "string"])}
+
+
+def tenant_dag(tenant: TenantConfig, *, dag_id: str, kind: str, description: str, schedule: str, doc_md: str,
+               retries: int, params: dict[str, Param] | None = None) -> DAG:
+    """A tenant's DAG as every kind has it: its schedule, one run at a time, the tenant's alerts and tags."""
+    return DAG(
+        dag_id=dag_id,
+        description=f"{description} for tenant {tenant.tenant_id}",
+        schedule=interval_schedule(schedule),
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=tenant_default_args(tenant, retries),
+        params=params or {},
+        tags=["ml-connector", f"tenant:{tenant.tenant_id}", kind],
+        doc_md=doc_md,
+    )
 
 
 def tenant_default_args(tenant: TenantConfig, retries: int) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import DAG, Param, XComArg, get_current_context, task, task_group
+from airflow.sdk import DAG, XComArg, get_current_context, task, task_group
 
-from ml_connector.airflow.dags.common import START_DATE, interval_schedule, run_window, tenant_default_args
+from ml_connector.airflow.dags.common import run_window, tenant_dag, window_params
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync import invoices
@@ -84,18 +84,10 @@ def with_lost_batches(results: list[dict[str, Any]], batches: Any) -> list[dict[
 
 def build_invoice_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: int = 2) -> DAG:
     runtime = TenantRuntime(tenant, regions)
-    with DAG(
-        dag_id=invoice_dag_id(tenant.tenant_id),
-        description=f"Basware approved invoices -> IFS posting proposals for tenant {tenant.tenant_id}",
-        schedule=interval_schedule(tenant.trigger.schedule),
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=tenant_default_args(tenant, retries),
-        params={"window_start": Param(None, type=["null", "string"], description="ISO date-time; with "
-                                      "window_end, re-reads exactly that window (creates nothing twice)"),
-                "window_end": Param(None, type=["null", "string"])},
-        tags=["ml-connector", f"tenant:{tenant.tenant_id}", "invoices"],
+    with tenant_dag(
+        tenant, dag_id=invoice_dag_id(tenant.tenant_id), kind="invoices",
+        description="Basware approved invoices -> IFS posting proposals", schedule=tenant.trigger.schedule,
+        retries=retries, params=window_params("exactly that window (creates nothing twice)"),
         doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.trigger.schedule,
                                      mode=tenant.trigger.mode),
     ) as dag:

@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk import DAG, get_current_context, task
 
-from ml_connector.airflow.dags.common import START_DATE, interval_schedule, tenant_default_args
+from ml_connector.airflow.dags.common import tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync.gaps import create_missing, find_gaps
@@ -41,15 +41,10 @@ def master_data_dag_id(tenant_id: str) -> str:
 def build_master_data_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: int = 2) -> DAG:
     runtime = TenantRuntime(tenant, regions)
     create = " and creates them in IFS" if tenant.master_data.create_missing_in_ifs else ""
-    with DAG(
-        dag_id=master_data_dag_id(tenant.tenant_id),
-        description=f"IFS GL accounts and code parts <-> Basware master data for tenant {tenant.tenant_id}",
-        schedule=interval_schedule(tenant.master_data.schedule),
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=tenant_default_args(tenant, retries),
-        tags=["ml-connector", f"tenant:{tenant.tenant_id}", "master-data"],
+    with tenant_dag(
+        tenant, dag_id=master_data_dag_id(tenant.tenant_id), kind="master-data",
+        description="IFS GL accounts and code parts <-> Basware master data", schedule=tenant.master_data.schedule,
+        retries=retries,
         doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.master_data.schedule,
                                      create=create),
     ) as dag:

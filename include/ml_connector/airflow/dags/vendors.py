@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, get_current_context, task
 
-from ml_connector.airflow.dags.common import START_DATE, interval_schedule, run_window, tenant_default_args
+from ml_connector.airflow.dags.common import run_window, tenant_dag, window_params
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync import vendors
@@ -36,18 +36,10 @@ def vendor_dag_id(tenant_id: str) -> str:
 
 def build_vendor_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: int = 2) -> DAG:
     runtime = TenantRuntime(tenant, regions)
-    with DAG(
-        dag_id=vendor_dag_id(tenant.tenant_id),
-        description=f"Basware vendors <-> IFS suppliers for tenant {tenant.tenant_id}",
-        schedule=interval_schedule(tenant.vendors.schedule),
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=tenant_default_args(tenant, retries),
-        params={"window_start": Param(None, type=["null", "string"], description="ISO date-time; with "
-                                      "window_end, re-reads the vendors changed since window_start"),
-                "window_end": Param(None, type=["null", "string"])},
-        tags=["ml-connector", f"tenant:{tenant.tenant_id}", "vendors"],
+    with tenant_dag(
+        tenant, dag_id=vendor_dag_id(tenant.tenant_id), kind="vendors",
+        description="Basware vendors <-> IFS suppliers", schedule=tenant.vendors.schedule, retries=retries,
+        params=window_params("the vendors changed since window_start"),
         doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.vendors.schedule),
     ) as dag:
         basware_to_ifs_task(runtime)()
