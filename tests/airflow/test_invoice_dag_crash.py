@@ -13,11 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from dag_support import DagEnv, latest_run_states, wait_for
+from dag_support import TENANT, DagEnv, latest_run_states, wait_for
 
+from ml_connector.config import load_config
 from ml_connector.state import Status
 
 TransferInProgress = "TransferInProgress"
+# Basware requests in flight at once per tenant (the demo tenant's concurrency.basware).
+IN_FLIGHT = load_config().tenant(TENANT).concurrency.basware
 
 
 def _nothing_recorded(env: DagEnv) -> None:
@@ -41,17 +44,19 @@ def _created_not_acknowledged(env: DagEnv) -> None:
     # progress (no longer WaitingForTransfer) while the ledger still says proposal_created.
     stranded = [i for i, s in ledger.items() if s is Status.PROPOSAL_CREATED
                 and env.sandbox.basware.document_status(i) == TransferInProgress]
-    assert len(stranded) == 1
+    # The held one at least; with concurrency on, acknowledges in flight beside it may be stranded too.
+    assert 1 <= len(stranded) <= IN_FLIGHT, stranded
 
 
 def _acknowledged_not_reported(env: DagEnv) -> None:
     ledger = env.ledger()
     acknowledged = [i for i, s in ledger.items() if s is Status.ACKNOWLEDGED]
-    assert len(acknowledged) == 1, ledger
+    # The held one at least; with concurrency on, responses in flight beside it may be unrecorded too.
+    assert 1 <= len(acknowledged) <= IN_FLIGHT, ledger
     # Acknowledged, so no longer listed as WaitingForTransfer: only the ledger can resume it. Whether
     # the held response itself landed after the kill (Transferred) depends on when the server
     # notices the dead client; the rerun must be right either way.
-    assert env.sandbox.basware.document_status(acknowledged[0]) in (TransferInProgress, "Transferred")
+    assert all(env.sandbox.basware.document_status(i) in (TransferInProgress, "Transferred") for i in acknowledged)
 
 
 # boundary -> (the fault that holds the run there, what the systems must show after the kill)

@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_http(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or not record.name.startswith("ml_connector.http")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "airflow", False):
@@ -52,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         # Commands print each outcome themselves; a failed request's and each retry's log line would only
         # repeat it. -v shows them.
-        logging.getLogger("ml_connector.http").setLevel(logging.ERROR)
+        # A filter on our handler, not a logger level: the level would outlive main() in the process.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_http)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -39,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     help_text = ("per IFS company, the Basware codes in waiting invoices and lists that would not land on a "
                  "valid IFS value, and the invoices each blocks")
     gaps = sub.add_parser("gaps", help=help_text, description=help_text)
-    gaps.add_argument("--tenant", required=True)
-    gaps.add_argument("--config")
-    gaps.add_argument("--json", action="store_true")
+    gaps.add_argument("--tenant", required=True, help="the tenant id, as in the tenants file")
+    gaps.add_argument("--config", help="the tenants file (default: $ML_CONNECTOR_TENANTS, else the demo tenants)")
+    gaps.add_argument("--json", action="store_true", help="print JSON, for scripts")
     gaps.set_defaults(handler=_gaps, airflow=True)
