@@ -57,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Commands print each outcome themselves; a failed request's and each retry's log line would only
         # repeat it. -v shows them.
         # A filter on our handler, not a logger level: the level would outlive main() in the process.
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_quiet_http)
+        for root_handler in logging.getLogger().handlers:
+            root_handler.addFilter(_quiet_http)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -19,10 +19,11 @@ def _commands(parser: object) -> set[str]:
     return set(sub.choices)
 
 
-def test_the_sandbox_contributes_simulate_and_demo_through_the_entry_point_group() -> None:
+def test_the_sandbox_contributes_simulate_demo_and_soak_through_the_entry_point_group() -> None:
     names = {e.name: e.value for e in entry_points(group=cli.COMMANDS_GROUP)}
-    assert names == {"simulate": "mlc_sandbox.commands:add_simulate", "demo": "mlc_sandbox.commands:add_demo"}
-    assert _commands(cli.build_parser()) == PRODUCT_COMMANDS | {"simulate", "demo"}
+    assert names == {"simulate": "mlc_sandbox.commands:add_simulate", "demo": "mlc_sandbox.commands:add_demo",
+                     "soak": "mlc_sandbox.commands:add_soak"}
+    assert _commands(cli.build_parser()) == PRODUCT_COMMANDS | {"simulate", "demo", "soak"}
 
 
 def test_without_the_sandbox_the_product_commands_work_and_simulate_is_unknown(
