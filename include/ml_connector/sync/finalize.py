@@ -43,8 +43,29 @@ def finalize(ctx: TenantContext, extracted: Mapping[str, Any], results: Sequence
     if target is not None and not moved:
         why = "watermark already at or past this window"
     after = store.get_watermark(tenant_id, stream)
-    log.info("Tenant %s run %s %s: %s; watermark %s (%s)", tenant_id, run_id, state, counts,
-             iso(after), why)
+    log.info("%s", run_summary(tenant_id, run_id, state, counts, totals, f"{iso(after)} ({why})"))
     return {"tenant": tenant_id, "run_id": run_id, "state": state, "counts": counts, "control_totals": totals,
             "watermark": {"before": iso(window.watermark_before), "after": iso(after), "moved": bool(moved),
                           "reason": why}}
+
+
+# The counts a reader of the task log wants first, in this order; others follow when not zero.
+_HEADLINE = ("invoices", "created", "updated", "reported", "quarantined", "failures_reported", "deferred", "failed",
+             "suppliers_created")
+
+
+def run_summary(tenant_id: str, run_id: str, state: str, counts: Mapping[str, Any],
+                totals: Sequence[Mapping[str, Any]], watermark: str) -> str:
+    """A few readable lines for the task log: the outcome, the counts, the control totals per company."""
+    headline = ", ".join(f"{k.replace('_', ' ')} {counts.get(k, 0)}" for k in _HEADLINE)
+    rest = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if k not in _HEADLINE and v)
+    lines = [f"Tenant {tenant_id} run {run_id}: {state.upper()}", f"  {headline}"]
+    if rest:
+        lines.append(f"  extract: {rest}")
+    for t in totals:
+        bw, ifs = t["basware"], t["ifs"]
+        verdict = "match" if t["match"] else "MISMATCH"
+        lines.append(f"  company {t['company'] or '-'} {t['currency'] or ''}: Basware {bw['count']} inv, gross "
+                     f"{bw['gross']} | IFS {ifs['count']} inv, gross {ifs['gross']} | {verdict}")
+    lines.append(f"  watermark {watermark}")
+    return "\n".join(lines)
