@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ml_connector.cli.arguments import add_tenant_arguments
 from ml_connector.cli.stdio import stdout_to_stderr
 from ml_connector.config import load_config
 
@@ -50,8 +51,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     helptext = ("the vendor audit trail: per vendor and field old and new value, which system made the "
                 "change, when and in which run; the first lines say which system changed each vendor last")
     audit = sub.add_parser("audit", help=helptext, description=helptext)
-    audit.add_argument("--tenant", required=True, help="the tenant id, as in the tenants file")
+    add_tenant_arguments(audit)
     audit.add_argument("--vendor", help="a vendor code (IFS supplier number)")
-    audit.add_argument("--config", help="the tenants file (default: $ML_CONNECTOR_TENANTS, else the demo tenants)")
     audit.add_argument("--json", action="store_true", help="print JSON, for scripts")
     audit.set_defaults(handler=_audit, airflow=True)

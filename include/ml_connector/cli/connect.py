@@ -7,6 +7,7 @@ import getpass
 import os
 import sys
 
+from ml_connector.cli.arguments import add_tenant_arguments
 from ml_connector.config import ConfigError, load_config
 from ml_connector.connection_check import CheckResult
 
@@ -72,8 +73,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     connect = sub.add_parser("connect", help="validate a tenant, store its two Airflow connections, ping both "
                                              "systems (secrets from $MLC_BASWARE_CLIENT_SECRET and "
                                              "$MLC_IFS_CLIENT_SECRET, or a prompt)")
-    connect.add_argument("--tenant", required=True, help="tenant id from the tenants file")
-    connect.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
+    add_tenant_arguments(connect)
     connect.add_argument("--basware-url", help="Basware base URL (default: the tenant region's URL)")
     connect.add_argument("--basware-client-id", required=True, help="Basware OAuth2 client id")
     connect.add_argument("--ifs-url", required=True, help="IFS Cloud URL, e.g. https://acme.ifs.cloud")
@@ -82,14 +82,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     connect.set_defaults(handler=_connect, airflow=True)
 
     check = sub.add_parser("check", help="ping both systems with a tenant's stored connections")
-    check.add_argument("--tenant", required=True, help="tenant id from the tenants file")
-    check.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
+    add_tenant_arguments(check)
     check.set_defaults(handler=_check, airflow=True)
 
     subscribe = sub.add_parser("subscribe", help="subscribe Basware webhooks for a tenant to this Airflow's "
                                                  "receiver (generates the tenant's webhook secret if missing)")
-    subscribe.add_argument("--tenant", required=True, help="tenant id from the tenants file")
+    add_tenant_arguments(subscribe)
     subscribe.add_argument("--url", required=True,
                            help="https://<airflow-api-server>/ml-connector/webhooks/basware/<tenant>")
-    subscribe.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
     subscribe.set_defaults(handler=_subscribe, airflow=True)

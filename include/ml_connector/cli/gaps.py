@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ml_connector.cli.arguments import add_tenant_arguments
 from ml_connector.cli.stdio import stdout_to_stderr
 from ml_connector.cli.tables import render
 from ml_connector.config import load_config
@@ -39,7 +40,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     help_text = ("per IFS company, the Basware codes in waiting invoices and lists that would not land on a "
                  "valid IFS value, and the invoices each blocks")
     gaps = sub.add_parser("gaps", help=help_text, description=help_text)
-    gaps.add_argument("--tenant", required=True, help="the tenant id, as in the tenants file")
-    gaps.add_argument("--config", help="the tenants file (default: $ML_CONNECTOR_TENANTS, else the demo tenants)")
+    add_tenant_arguments(gaps)
     gaps.add_argument("--json", action="store_true", help="print JSON, for scripts")
     gaps.set_defaults(handler=_gaps, airflow=True)

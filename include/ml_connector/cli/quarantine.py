@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ml_connector.cli.arguments import add_tenant_arguments
 from ml_connector.cli.stdio import stdout_to_stderr
 from ml_connector.config import load_config
 
@@ -35,8 +36,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     quarantine = sub.add_parser("quarantine", help="invoices that could not be mapped")
     quarantine_sub = quarantine.add_subparsers(dest="action", required=True)
     q_list = quarantine_sub.add_parser("list", help="a tenant's open quarantine entries, oldest first")
-    q_list.add_argument("--tenant", required=True, help="tenant id from the tenants file")
-    q_list.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
+    add_tenant_arguments(q_list)
     q_list.add_argument("--json", action="store_true", help="print the entries as JSON")
     q_list.set_defaults(handler=_quarantine_list, airflow=True)
 
@@ -44,8 +44,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                    "Basware shows them TransferFailed, once the AP team re-sent them); exits 1 unless every "
                    "one was transferred")
     replay = sub.add_parser("replay", help=replay_help, description=replay_help)
-    replay.add_argument("--tenant", required=True, help="tenant id from the tenants file")
-    replay.add_argument("--config", help="tenants file (default: $ML_CONNECTOR_TENANTS or the demo file)")
+    add_tenant_arguments(replay)
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("--invoice", help="a Basware invoice id")
     which.add_argument("--all", action="store_true", help="every open quarantine entry of the tenant")

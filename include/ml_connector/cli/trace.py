@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ml_connector.cli.arguments import add_tenant_arguments
 from ml_connector.cli.stdio import stdout_to_stderr
 from ml_connector.config import load_config
 
@@ -35,8 +36,7 @@ def _trace(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     trace_help = "the whole story of one invoice: extraction, mapping, IFS proposal, Basware reports, errors"
     trace = sub.add_parser("trace", help=trace_help, description=trace_help)
-    trace.add_argument("--tenant", required=True, help="the tenant id, as in the tenants file")
+    add_tenant_arguments(trace)
     trace.add_argument("--invoice", required=True, help="a Basware invoice id, or the supplier's invoice number")
-    trace.add_argument("--config", help="the tenants file (default: $ML_CONNECTOR_TENANTS, else the demo tenants)")
     trace.add_argument("--json", action="store_true", help="print JSON, for scripts")
     trace.set_defaults(handler=_trace, airflow=True)
