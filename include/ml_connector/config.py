@@ -95,6 +95,10 @@ class VendorSyncConfig(_Strict):
 
     schedule: str = "0 * * * *"
     conflict_policy: Literal["ifs_wins", "basware_wins", "hold"] = "ifs_wins"
+    # A vendor whose vendorCode is one of these (or blank) has no IFS supplier number yet: the connector
+    # creates the supplier as <new_supplier_prefix><10 digits> and writes the number back to Basware.
+    pending_vendor_codes: list[str] = ["NEW", "PENDING"]
+    new_supplier_prefix: str = Field("BW", pattern=r"^[A-Z0-9]{0,8}$")
 
 
 MASTER_DATA_TARGET = re.compile(r"^(costCenters|ACC_LIST_([1-9]|[12][0-9]|3[0-5]))$")

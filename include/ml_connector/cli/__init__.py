@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from ml_connector.cli import audit, connect, gaps, quarantine, trace
+from ml_connector.cli import audit, connect, gaps, quarantine, trace, vendors
 from ml_connector.cli.metadata_db import metadata_db_problem
 from ml_connector.config import ConfigError
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     for add_commands in (*_installed_commands(), quarantine.add_commands, trace.add_commands, audit.add_commands,
-                         gaps.add_commands, connect.add_commands):
+                         gaps.add_commands, vendors.add_commands, connect.add_commands):
         add_commands(sub)
     return parser
 

@@ -176,6 +176,10 @@ class F:
     def endswith(self, v: str) -> Expr:
         return _Call("endswith", self.field, v)
 
+    def contains_lower(self, v: str) -> Expr:
+        """`contains(tolower(Field),'v')`: a case-blind substring test (pass `v` in lower case)."""
+        return _Call("contains", f"tolower({self.field})", v)
+
     def any_of(self, values: Iterable[Any]) -> Expr:
         """`in` spelled as or-ed equalities (OData 4.0 servers such as Olingo lack `in`)."""
         parts = tuple(self.eq(v) for v in values)

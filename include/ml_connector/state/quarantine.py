@@ -68,3 +68,9 @@ class QuarantineOps(Ops):
         values = {"replay_count": q.replay_count + 1, "last_replayed_at": self._now()}
         with self._tx() as conn:
             return conn.execute(stmt.values(**values)).rowcount == 1
+
+    def set_payload(self, tenant_id: str, record_type: str, record_id: str, payload: Any) -> bool:
+        """Replace an entry's payload (e.g. a person's decision on a held record), open or resolved."""
+        stmt = update(quarantine).where(_key(tenant_id, record_type, record_id))
+        with self._tx() as conn:
+            return conn.execute(stmt.values(payload=payload)).rowcount == 1

@@ -16,12 +16,17 @@ class Reason:
     INVALID_DIMENSION = "invalid_dimension"
     UNBALANCED = "unbalanced"
     UNKNOWN_SUPPLIER = "unknown_supplier"
+    DUPLICATE_SUPPLIER = "duplicate_supplier"
     DUPLICATE_PROPOSAL = "duplicate_proposal"
     REJECTED_BY_IFS = "rejected_by_ifs"
 
 
 class UnknownSupplier(RecordError):
     """The invoice's supplier exists neither in IFS nor as a Basware vendor."""
+
+
+class DuplicateSupplier(RecordError):
+    """The supplier to create looks like one IFS already has: held for a person (sync/vendor_duplicates.py)."""
 
 
 class DuplicateProposals(RecordError):

@@ -36,7 +36,7 @@ from ml_connector.state import LedgerEntry, Status
 from ml_connector.sync import reporting
 from ml_connector.sync.catalog import Catalog
 from ml_connector.sync.context import TenantContext
-from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, Reason, UnknownSupplier
+from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, DuplicateSupplier, Reason, UnknownSupplier
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory
 from ml_connector.sync.mapping import ProposalDraft, Rejection, label, map_document
 from ml_connector.sync.proposals import UpsertResult, find_proposals_for, upsert_proposal
@@ -288,10 +288,12 @@ class InvoiceFlow:
 def _reason_code(exc: RecordError) -> str:
     if isinstance(exc, UnknownSupplier):
         return Reason.UNKNOWN_SUPPLIER
+    if isinstance(exc, DuplicateSupplier):
+        return Reason.DUPLICATE_SUPPLIER
     return Reason.DUPLICATE_PROPOSAL if isinstance(exc, DuplicateProposals) else Reason.REJECTED_BY_IFS
 
 
 def _why(exc: RecordError) -> str:
-    if not isinstance(exc, (UnknownSupplier, DuplicateProposals)):
+    if not isinstance(exc, (UnknownSupplier, DuplicateSupplier, DuplicateProposals)):
         return f"IFS refused it: {exc.api_message or exc.reason}"
     return exc.reason

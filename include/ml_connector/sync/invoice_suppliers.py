@@ -20,6 +20,7 @@ from ml_connector.ifs.client import IfsClient
 from ml_connector.ifs.odata import F, Query
 from ml_connector.state import AuditAction, SourceSystem, StateStore
 from ml_connector.sync.errors import CreateOutcomeUnknown, UnknownSupplier
+from ml_connector.sync.vendor_duplicates import DuplicateGuard
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class SupplierReconciler:
         self._tenant_id = tenant_id
         self._run_id = run_id
         self._known: set[str] = set()
+        self._duplicates = DuplicateGuard(ifs, store, tenant_id, run_id)
 
     def prefetch(self, supplier_ids: Iterable[str]) -> None:
         """Remember which of these suppliers IFS already has (bulk reads instead of one GET each)."""
@@ -73,7 +75,7 @@ class SupplierReconciler:
 
     def ensure(self, supplier_id: str, company: str, invoice_id: str) -> bool:
         """True when the supplier had to be created; UnknownSupplier when no system knows it."""
-        if supplier_id in self._known or self._exists(supplier_id):
+        if supplier_id in self._known or self.exists(supplier_id):
             self._known.add(supplier_id)
             return False
         vendor = self._vendors.find(supplier_id)
@@ -83,7 +85,7 @@ class SupplierReconciler:
         self.create(supplier_id, vendor, company)
         return True
 
-    def _exists(self, supplier_id: str) -> bool:
+    def exists(self, supplier_id: str) -> bool:
         cfg = self._ifs.fields.suppliers
         try:
             self._ifs.reads.get(cfg.projection, cfg.entity_set, {cfg.supplier_id: supplier_id},
@@ -94,28 +96,31 @@ class SupplierReconciler:
 
     def create(self, supplier_id: str, vendor: Mapping[str, Any], company: str | None) -> None:
         """Create the IFS supplier from a Basware vendor, with its audit row: the one creation path of both
-        the invoice flow and the vendor sync (sync/vendors.py)."""
+        the invoice flow and the vendor sync (sync/vendors.py). A vendor that looks like a supplier IFS
+        already has is held for a person instead (DuplicateSupplier; sync/vendor_duplicates.py)."""
         self._create(supplier_id, vendor, company)
         self._known.add(supplier_id)
 
     def _create(self, supplier_id: str, vendor: Mapping[str, Any], company: str | None) -> None:
         cfg = self._ifs.fields.suppliers
         body = supplier_body(cfg, supplier_id, vendor)
+        self._duplicates.before_create(supplier_id, vendor)
         try:
             self._ifs.writes.create(cfg.projection, cfg.entity_set, body)
         except OutcomeUnknownError:
-            if not self._exists(supplier_id):
+            if not self.exists(supplier_id):
                 raise CreateOutcomeUnknown(f"creating IFS supplier {supplier_id} got no answer and IFS "
                                            "does not show it; left for the next run") from None
         except NotFoundError:  # the set itself is missing: not a concurrent create
             raise
         except RecordError:
-            if not self._exists(supplier_id):  # else a concurrent batch created it first: fine
+            if not self.exists(supplier_id):  # else a concurrent batch created it first: fine
                 raise
             return
         self._store.audit(self._tenant_id, "vendor", supplier_id, AuditAction.CREATED, SourceSystem.BASWARE,
                           {k: {"before": None, "after": v} for k, v in body.items()}, run_id=self._run_id)
         log.info("Created IFS supplier %s from the Basware vendor", supplier_id)
+        self._duplicates.after_create(supplier_id, vendor)
         if company:
             self._link_company(supplier_id, vendor, company)
 

@@ -4,6 +4,8 @@ A vendor with no IFS supplier is created through the invoice flow's own creation
 (`SupplierReconciler.create`, same audit row); a supplier whose fields differ from the vendor is updated
 through the ETag/If-Match path, with one audit entry per changed field (old value, new value, system,
 run). A vendor that cannot be synced is quarantined as record type `vendor` and the run goes on.
+A vendor that looks like a supplier IFS already has is held for a person (sync/vendor_duplicates.py);
+one with no supplier number yet gets one, written back to Basware (sync/vendor_numbers.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from ml_connector.http.errors import RecordError
+from ml_connector.sync import vendor_duplicates, vendor_numbers
 from ml_connector.sync.context import TenantContext
+from ml_connector.sync.errors import DuplicateSupplier
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory, supplier_body
 
 log = logging.getLogger(__name__)
@@ -29,22 +33,59 @@ def sync_basware_to_ifs(ctx: TenantContext, *, since: datetime | None = None) ->
     since = since or ctx.store.get_watermark(ctx.tenant_id, STREAM)
     suppliers = _ifs_suppliers(ctx)
     reconciler = SupplierReconciler(ctx.ifs, VendorDirectory(ctx.basware), ctx.store, ctx.tenant_id, ctx.run_id)
-    counts = {"read": 0, "matched": 0, "created": 0, "updated": 0, "unchanged": 0, "quarantined": 0}
+    counts = _zero_counts()
+    _replay_decided(ctx, reconciler, suppliers, counts)
     newest: str | None = None
     for vendor in ctx.basware.vendors.iter(last_updated=since):
         counts["read"] += 1
         newest = max(newest or "", str(vendor.get("lastUpdated") or "")) or None
-        try:
-            counts[_sync_one(ctx, reconciler, suppliers, vendor)] += 1
-        except RecordError as exc:  # a bad record; transport and auth failures fail the task (retried)
-            counts["quarantined"] += 1
-            code = str(vendor.get("vendorCode") or vendor.get("externalCode") or "?")
-            ctx.store.quarantine(ctx.tenant_id, RECORD_TYPE, code, type(exc).__name__, str(exc),
-                                 payload=vendor, run_id=ctx.run_id)
-            log.warning("Vendor %s quarantined: %s", code, exc)
+        _sync_counted(ctx, reconciler, suppliers, vendor, counts)
     if newest and not counts["quarantined"]:
         ctx.store.advance_watermark(ctx.tenant_id, STREAM, newest, run_id=ctx.run_id)
     return {"run_id": ctx.run_id, "counts": counts}
+
+
+def replay_decided(ctx: TenantContext) -> dict[str, Any]:
+    """Run the held vendors a person decided on through the sync now (`ml-connector vendors decide`)."""
+    reconciler = SupplierReconciler(ctx.ifs, VendorDirectory(ctx.basware), ctx.store, ctx.tenant_id, ctx.run_id)
+    counts = _zero_counts()
+    _replay_decided(ctx, reconciler, _ifs_suppliers(ctx), counts)
+    return {"run_id": ctx.run_id, "counts": counts}
+
+
+def supplier_exists(ctx: TenantContext, supplier_id: str) -> bool:
+    return SupplierReconciler(ctx.ifs, VendorDirectory(ctx.basware), ctx.store, ctx.tenant_id,
+                              ctx.run_id).exists(supplier_id)
+
+
+def _zero_counts() -> dict[str, int]:
+    return dict.fromkeys(("read", "matched", "created", "updated", "unchanged", "quarantined", "held", "numbered",
+                          "written_back", "replayed"), 0)
+
+
+def _replay_decided(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
+                    counts: dict[str, int]) -> None:
+    for key in vendor_duplicates.decided_keys(ctx.store, ctx.tenant_id):
+        vendor = ctx.basware.vendors.get(key)
+        if vendor is None:
+            log.warning("Held vendor %s is no longer in Basware; its hold stays open", key)
+            continue
+        counts["replayed"] += 1
+        _sync_counted(ctx, reconciler, suppliers, vendor, counts)
+
+
+def _sync_counted(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
+                  vendor: Mapping[str, Any], counts: dict[str, int]) -> None:
+    try:
+        counts[_sync_one(ctx, reconciler, suppliers, vendor)] += 1
+    except DuplicateSupplier:  # held for a person (vendor_duplicates); replayed once decided, not re-read
+        counts["held"] += 1
+    except RecordError as exc:  # a bad record; transport and auth failures fail the task (retried)
+        counts["quarantined"] += 1
+        code = str(vendor.get("vendorCode") or vendor.get("externalCode") or "?")
+        ctx.store.quarantine(ctx.tenant_id, RECORD_TYPE, code, type(exc).__name__, str(exc),
+                             payload=dict(vendor), run_id=ctx.run_id)
+        log.warning("Vendor %s quarantined: %s", code, exc)
 
 
 def _ifs_suppliers(ctx: TenantContext) -> dict[str, dict[str, Any]]:
@@ -52,15 +93,20 @@ def _ifs_suppliers(ctx: TenantContext) -> dict[str, dict[str, Any]]:
     return {str(row[cfg.supplier_id]): row for row in ctx.ifs.reads.iter(cfg.projection, cfg.entity_set)}
 
 
-def _sync_one(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: Mapping[str, dict[str, Any]],
+def _sync_one(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
               vendor: Mapping[str, Any]) -> str:
+    linked = vendor_duplicates.linked_supplier(ctx.store, ctx.tenant_id, vendor)
+    if linked:  # a person said this held vendor is supplier `linked`: Basware's code becomes that number
+        if str(vendor.get("vendorCode") or "").strip() != linked:
+            vendor = vendor_numbers.write_back(ctx, vendor, linked, why="linked by a person")
+        vendor_duplicates.resolve_hold(ctx.store, ctx.tenant_id, vendor)
+    elif vendor_numbers.is_pending(ctx.tenant, vendor):
+        return _number(ctx, reconciler, suppliers, vendor)
     code = str(vendor.get("vendorCode") or "").strip()
-    if not code:
-        raise RecordError(f"Basware vendor {vendor.get('externalCode')!r} has no vendorCode",
-                          record_id=str(vendor.get("externalCode")))
     current = suppliers.get(code)
     if current is None:
         reconciler.create(code, vendor, _first_company(ctx, vendor))
+        suppliers[code] = supplier_body(ctx.ifs.fields.suppliers, code, vendor)  # a re-read is unchanged
         return "created"
     changes = field_changes(supplier_body(ctx.ifs.fields.suppliers, code, vendor), current)
     if not changes:
@@ -71,6 +117,18 @@ def _sync_one(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: Map
     ctx.store.audit(ctx.tenant_id, ENTITY, code, "updated", "basware", changes, run_id=ctx.run_id)
     log.info("IFS supplier %s updated from Basware: %s", code, ", ".join(sorted(changes)))
     return "updated"
+
+
+def _number(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
+            vendor: Mapping[str, Any]) -> str:
+    """A vendor without a supplier number: create the supplier under its new number, write it back."""
+    code = vendor_numbers.new_supplier_id(ctx.tenant, vendor)
+    fresh = code not in suppliers and not reconciler.exists(code)  # else an earlier run died before write-back
+    if fresh:
+        reconciler.create(code, vendor, _first_company(ctx, vendor))
+        suppliers[code] = supplier_body(ctx.ifs.fields.suppliers, code, vendor)
+    vendor_numbers.write_back(ctx, vendor, code, why="new IFS supplier")
+    return "numbered" if fresh else "written_back"
 
 
 def field_changes(desired: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,7 @@ import pytest
 from ml_connector import cli
 
 PRODUCT = Path(__file__).resolve().parents[3] / "include" / "ml_connector"
-PRODUCT_COMMANDS = {"quarantine", "replay", "connect", "check", "subscribe", "trace", "audit", "gaps"}
+PRODUCT_COMMANDS = {"quarantine", "replay", "connect", "check", "subscribe", "trace", "audit", "gaps", "vendors"}
 
 
 def _commands(parser: object) -> set[str]:
