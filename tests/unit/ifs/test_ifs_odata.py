@@ -84,6 +84,7 @@ def test_operators_and_functions() -> None:
     assert F("ModifiedDate").gt(since).render() == "ModifiedDate gt 2026-01-01T00:00:00Z"
     assert F("Name").contains("a'b").render() == "contains(Name,'a''b')"
     assert F("Name").startswith("Ab").render() == "startswith(Name,'Ab')"
+    assert F("Name").contains_lower("o'b").render() == "contains(tolower(Name),'o''b')"
     for op in ("eq", "ne", "gt", "ge", "lt", "le"):
         assert getattr(F("X"), op)(1).render() == f"X {op} 1"
 
