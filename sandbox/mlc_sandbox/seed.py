@@ -122,6 +122,17 @@ _COST_CENTER_NAMES = ("Assembly line 1", "Assembly line 2", "Machining", "Paint 
                       "Tool room", "Quality lab", "Plant office", "Canteen", "Shipping", "Energy", "IT")
 _PROJECTS = (("PRJ-AUTO", "Automation upgrade"), ("PRJ-ENERGY", "Energy efficiency"),
              ("PRJ-ERP", "ERP roll-out"), ("PRJ-LINE3", "New assembly line"), ("PRJ-SAFE", "Safety programme"))
+def _unused_first(first: str, second: str, country: str, used: set[tuple[str, str, str]]) -> str:
+    """`first`, or the next first name part (in list order, no randomness) not yet used with `second` in
+    `country`; `first` itself if every one is taken."""
+    start = _NAME_PARTS[0].index(first)
+    for step in range(len(_NAME_PARTS[0])):
+        candidate = _NAME_PARTS[0][(start + step) % len(_NAME_PARTS[0])]
+        if (candidate, second, country) not in used:
+            return candidate
+    return first
+
+
 _NAME_PARTS = (
     ("Acme", "Apex", "Atlas", "Beacon", "Boreal", "Cascade", "Cobalt", "Crest", "Delta", "Eagle", "Ember",
      "Falcon", "Granite", "Harbor", "Helix", "Iron", "Juniper", "Keystone", "Lumen", "Meridian", "Nova",
@@ -311,15 +322,22 @@ def build_dataset(config: SeedConfig | None = None) -> Dataset:
         add(company, "Project", list(_PROJECTS))
 
     suppliers: list[Supplier] = []
+    names_used: set[tuple[str, str, str]] = set()
     extra = int(config.suppliers * config.basware_only_vendor_share)
     for n in range(config.suppliers + extra):
         ifs_known = n < config.suppliers
         country = rng.choice(("US", "DE", "MX", "CN", "GB", "FR", "SE", "FI"))
         created = config.anchor - timedelta(days=rng.randint(30, 2_000), seconds=rng.randint(0, 86_399))
         modified = created + timedelta(days=rng.randint(0, 29))
+        first, second, form = (rng.choice(_NAME_PARTS[0]), rng.choice(_NAME_PARTS[1]), rng.choice(_NAME_PARTS[2]))
+        if not ifs_known:
+            # A vendor IFS does not know must not look like a supplier it does (same words, same country):
+            # the connector's duplicate check would rightly hold it, and tests plant duplicates on purpose.
+            first = _unused_first(first, second, country, names_used)
+        names_used.add((first, second, country))
         suppliers.append(Supplier(
             supplier_id=f"{10_000 + n}",
-            name=f"{rng.choice(_NAME_PARTS[0])} {rng.choice(_NAME_PARTS[1])} {rng.choice(_NAME_PARTS[2])}",
+            name=f"{first} {second} {form}",
             country=country,
             default_language=_LANGUAGE[country],
             currency={"US": "USD", "MX": "MXN", "CN": "CNY", "GB": "GBP", "SE": "SEK"}.get(country, "EUR"),

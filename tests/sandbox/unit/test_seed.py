@@ -83,3 +83,13 @@ def test_invalid_share_mixes_in_roughly_that_many_invalid_documents() -> None:
 def test_unknown_invalid_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown invalid document kind"):
         build_dataset().invoice(1, invalid_kind="nonsense")
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42, 101])
+def test_a_vendor_ifs_does_not_know_never_looks_like_a_supplier_it_does(seed: int) -> None:
+    # Same business words in the same country would (rightly) be held by the connector's duplicate check:
+    # seeded data has no accidental duplicates; tests plant them on purpose.
+    data = build_dataset(SeedConfig(seed=seed, invoices=5, suppliers=300))
+    known = {(tuple(s.name.split()[:2]), s.country) for s in data.suppliers if s.in_ifs}
+    assert not [s.supplier_id for s in data.suppliers if not s.in_ifs
+                and (tuple(s.name.split()[:2]), s.country) in known]
