@@ -8,7 +8,7 @@ from typing import Any
 
 from ml_connector.basware.chunking import encode
 from ml_connector.basware.models import UpsertResult
-from ml_connector.basware.transport import JSON, BaswareTransport, iso, request_id, seg
+from ml_connector.basware.transport import JSON, BaswareTransport, iso, json_body, request_id, seg
 
 LIST_PAGE_MAX = 500  # Basware's default is 100; we ask for full pages
 VENDORS_PER_CALL = 200
@@ -30,6 +30,14 @@ class Vendors:
             headers=JSON, record_id=external_code,
         )
         return request_id(resp)
+
+    def get(self, external_code: str) -> dict[str, Any] | None:
+        """One vendor by its externalCode (GET /v1/vendors/{externalCode}: a bare VendorEntity), or None."""
+        resp = self._t.get(f"/v1/vendors/{seg(external_code)}", {}, {})
+        if resp.status_code == 404:
+            return None
+        body = json_body(resp)
+        return body if isinstance(body, dict) else None
 
     def iter(
         self, page_size: int = LIST_PAGE_MAX, last_updated: datetime | str | None = None,

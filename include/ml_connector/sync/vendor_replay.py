@@ -25,7 +25,7 @@ from ml_connector.sync.vendor_conflicts import (
     field_changes,
     ifs_view,
 )
-from ml_connector.sync.vendors_to_basware import Planned, plan_one, post, settle_posted
+from ml_connector.sync.vendors_to_basware import Planned, basware_vendors, plan_one, post, settle_posted
 
 log = logging.getLogger(__name__)
 WINNERS = (IFS, BASWARE)
@@ -44,7 +44,7 @@ def resolve_held(ctx: TenantContext, code: str, winner: str | None, **post_kw: A
         row, _ = ctx.ifs.reads.get(names.projection, names.entity_set, {names.supplier_id: code})
     except NotFoundError:
         return _result(code, "not_in_ifs", "IFS no longer has this supplier")
-    vendor = next((v for v in ctx.basware.vendors.iter() if str(v.get("vendorCode") or "").strip() == code), None)
+    vendor = basware_vendors(ctx, [code]).get(code)
     if vendor is None:
         return _result(code, "not_in_basware", "Basware no longer has this vendor")
     versions = VendorVersions(ctx)

@@ -52,6 +52,7 @@ OVERLAP = timedelta(seconds=1)
 CODE_MAX = 25  # VendorEntity.vendorCode
 EXTERNAL_CODE_MAX = 36
 NAME_MAX = 250
+DIRECT_READS_MAX = 50  # a page of the vendor list holds 500: below this, one GET per vendor is cheaper
 
 
 @dataclass
@@ -77,7 +78,7 @@ def sync_ifs_to_basware(ctx: TenantContext, *, since: datetime | None = None, wa
     versions = VendorVersions(ctx)
     # Basware's vendors are paged only when some supplier moved: an idle run costs one IFS read.
     moved = [c for c in sorted(rows) if versions.changed(c, IFS, ifs_view(names, rows[c])) is not False]
-    in_basware = _basware_by_code(ctx) if moved else {}
+    in_basware = basware_vendors(ctx, moved)
     counts: Counter[str] = Counter(read=len(rows), unchanged=len(rows) - len(moved))
     plans: list[Planned] = []
     for code in moved:
@@ -140,7 +141,16 @@ def _refused_before(ctx: TenantContext, names: SuppliersMap, read: set[str]) -> 
     return rows
 
 
-def _basware_by_code(ctx: TenantContext) -> dict[str, dict[str, Any]]:
+def basware_vendors(ctx: TenantContext, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """The Basware vendors of these supplier numbers: a few are fetched one by one at externalCode = vendor
+    code (how this sync creates them); many, or one not found there (Basware may file it under another
+    externalCode), page the whole list once."""
+    if not codes:
+        return {}
+    if len(codes) <= DIRECT_READS_MAX:
+        found = {code: ctx.basware.vendors.get(code) for code in codes}
+        if all(v is not None and str(v.get("vendorCode") or "").strip() == code for code, v in found.items()):
+            return {code: v for code, v in found.items() if v is not None}
     vendors: dict[str, dict[str, Any]] = {}
     for vendor in ctx.basware.vendors.iter():
         code = str(vendor.get("vendorCode") or "").strip()
