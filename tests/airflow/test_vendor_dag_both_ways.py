@@ -256,5 +256,23 @@ def test_vendors_basware_refuses_later_are_quarantined_with_its_reason_and_sent_
         for code in refused:
             assert sandbox.basware.vendor(code) is not None
             assert [e.action for e in store.audit_history(TENANT, "vendor", code)] == ["created"]
+
+        # An update Basware refuses (the supplier's currency is not active in P2P): the vendor stays as it
+        # was, and the next run sends the IFS version again.
+        names, code = _names(), _in_both(dag_env)
+        currency = _ifs_supplier(dag_env, code)[names.currency]
+        sandbox.basware.ctx.vendors.active_currencies.discard(currency)
+        sandbox.ifs.modify_as_other_user(names.entity_set, {names.supplier_id: code}, {names.name: "Refused Oy"})
+        assert _run().state == DagRunState.FAILED
+        entry = store.get_quarantined(TENANT, REFUSED, code)
+        assert entry is not None and entry.resolved_at is None
+        assert f"currency {currency!r} is not active in P2P" in (entry.reason or "")
+        vendor = sandbox.basware.vendor(code)
+        assert vendor is not None and vendor["name"] != "Refused Oy"
+        sandbox.basware.ctx.vendors.active_currencies.add(currency)
+        assert _run().state == DagRunState.SUCCESS
+        vendor = sandbox.basware.vendor(code)
+        assert vendor is not None and vendor["name"] == "Refused Oy"
+        assert store.list_open(TENANT, REFUSED) == []
     finally:
         store.dispose()
