@@ -81,14 +81,14 @@ def _sync_one(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: Map
         return "held"
     cfg = ctx.ifs.fields.suppliers
     seen = basware_view(cfg, code, vendor)
-    if versions.changed(code, BASWARE, seen) is False:  # as the last sync left it: our own write read back
-        return "unchanged"
     current = suppliers.get(code)
     desired = supplier_body(cfg, code, vendor)
     if current is None:
         reconciler.create(code, vendor, _first_company(ctx, vendor))
         versions.settle(code, ifs_view(cfg, desired), seen)
         return "created"
+    if versions.changed(code, BASWARE, seen) is False:  # as the last sync left it: our own write read back
+        return "unchanged"
     changes = field_changes(desired, current)
     in_ifs = ifs_view(cfg, current)
     if not changes:
