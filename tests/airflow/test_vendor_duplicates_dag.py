@@ -116,8 +116,11 @@ def test_likely_duplicates_by_vat_and_by_name_and_country_are_held_and_listed_wi
     assert f"looks like IFS supplier {by_vat.supplier_id}" in text and "matches on identifier" in text
     assert f"looks like IFS supplier {by_name.supplier_id}" in text and "matches on name_country" in text
 
-    again = _vendor_dag().test()
-    assert _counts(again)["read"] == 0, "held vendors do not block the watermark: they wait for a decision"
+    again = _counts(_vendor_dag().test())
+    # Held vendors do not block the watermark: they wait for a decision and are not re-read. What the
+    # second run reads are the vendors the first run's IFS -> Basware task posted, read back as no change.
+    assert (again["held"], again["created"], again["updated"], again["quarantined"]) == (0, 0, 0, 0), again
+    assert again["read"] == again["unchanged"], again
 
 
 def test_a_decision_replays_the_held_vendor_create_anyway_or_link_to_the_existing_supplier(
@@ -152,7 +155,10 @@ def test_a_decision_replays_the_held_vendor_create_anyway_or_link_to_the_existin
     vendor = wired.basware.vendor("ONB-VAT")
     assert vendor is not None and vendor["vendorCode"] == by_vat.supplier_id
     assert _supplier(wired, "77001") is None
-    write_back = store.audit_history("demo", "vendor", by_vat.supplier_id)[0]
+    # Its history also holds the first run's IFS -> Basware post of that supplier; the write-back is the
+    # entry that changed the vendor code.
+    write_back = next(e for e in store.audit_history("demo", "vendor", by_vat.supplier_id)
+                      if "vendorCode" in (e.changes or {}))
     assert (write_back.source_system, write_back.run_id) == ("ifs", run.run_id)
     assert write_back.changes == {"vendorCode": {"before": "77001", "after": by_vat.supplier_id}}
 
@@ -202,9 +208,11 @@ def test_a_vendor_without_a_supplier_number_gets_one_written_back_to_basware_eve
     assert history[0][:2] == ("created", "basware")
     assert history[1] == ("updated", "ifs", {"vendorCode": {"before": "NEW", "after": number}})
 
-    # The next run reads the two vendors the write-backs changed and finds them in sync.
+    # The next run reads the two vendors the write-backs changed (and those the IFS -> Basware task posted)
+    # and finds them all in sync: nothing is numbered, written back or updated again.
     echo = _counts(_vendor_dag().test())
-    assert (echo["read"], echo["unchanged"], echo["numbered"], echo["written_back"]) == (2, 2, 0, 0)
+    assert echo["read"] >= 2 and echo["read"] == echo["unchanged"], echo
+    assert (echo["numbered"], echo["written_back"], echo["updated"], echo["created"]) == (0, 0, 0, 0), echo
 
     code, out = _cli(capsys, "audit", "--tenant", "demo", "--vendor", number)
     assert code == 0 and out.startswith(f"vendor {number}: last change by ifs")

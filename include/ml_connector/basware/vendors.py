@@ -32,7 +32,7 @@ class Vendors:
         return request_id(resp)
 
     def get(self, external_code: str) -> dict[str, Any] | None:
-        """One vendor by externalCode (GET /v1/vendors/{externalCode}); None when Basware has none."""
+        """One vendor by its externalCode (GET /v1/vendors/{externalCode}: a bare VendorEntity), or None."""
         resp = self._t.get(f"/v1/vendors/{seg(external_code)}", {}, {})
         if resp.status_code == 404:
             return None

@@ -76,6 +76,7 @@ class SuppliersMap(_Names):
     association_no: Name | None
     currency: Name | None
     companies: SupplierCompaniesMap
+    modified: Name | None = None  # last change, so the vendor sync reads only suppliers that moved
 
 
 class CodePartsMap(_Names):
@@ -267,7 +268,7 @@ def _requirements(fm: IfsFieldMap) -> list[SetRequirement]:
                        _props((fm.companies.company, TEXT))),
         SetRequirement(s.projection, s.entity_set, (s.supplier_id,), _props(
             (s.supplier_id, TEXT), (s.name, TEXT), (s.party_type, TEXT), (s.country, TEXT),
-            (s.association_no, TEXT), (s.currency, TEXT)),
+            (s.association_no, TEXT), (s.currency, TEXT), (s.modified, TIMESTAMP)),
             (NavRequirement(s.companies.navigation, _props((s.companies.company, TEXT),
                             (s.companies.pay_term, TEXT), (s.companies.currency, TEXT))),)),
         SetRequirement(cp.projection, cp.entity_set, (cp.company, cp.code_part), _props(

@@ -211,3 +211,16 @@ master_data_hashes = Table(
     Column("sent_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("tenant_id", "target", "external_code"),
 )
+
+
+vendor_versions = Table(
+    "mlc_vendor_versions", metadata,
+    _tenant(),
+    Column("vendor_code", String(100), nullable=False),  # Basware vendorCode = IFS supplier number
+    Column("system", String(20), nullable=False),  # "ifs" or "basware"
+    Column("content_hash", String(64), nullable=False),
+    Column("content", JSONType),  # the synced fields, to show what changed since
+    _run_id(),
+    Column("synced_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "vendor_code", "system"),
+)

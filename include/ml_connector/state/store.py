@@ -26,6 +26,7 @@ from ml_connector.state.locks import named_lock
 from ml_connector.state.master_data import MasterDataOps
 from ml_connector.state.quarantine import QuarantineOps
 from ml_connector.state.runs import RunOps
+from ml_connector.state.vendor_versions import VendorVersionOps
 from ml_connector.state.watermarks import WatermarkOps
 
 Clock = Callable[[], datetime]
@@ -41,7 +42,8 @@ class SchemaNotReady(RuntimeError):
     """The database is not at this code's schema revision: run `StateStore.migrate()` first."""
 
 
-class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps):
+class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps,
+              VendorVersionOps):
     pass
 
 

@@ -6,6 +6,11 @@ through the ETag/If-Match path, with one audit entry per changed field (old valu
 run). A vendor that cannot be synced is quarantined as record type `vendor` and the run goes on.
 A vendor that looks like a supplier IFS already has is held for a person (sync/vendor_duplicates.py);
 one with no supplier number yet gets one, written back to Basware (sync/vendor_numbers.py).
+
+A vendor whose synced fields match what the last sync left in Basware is no change (often our own IFS ->
+Basware post read back: sync/vendors_to_basware.py). One changed in IFS too since the last sync is a
+conflict (sync/vendor_conflicts.py): `basware_wins` updates IFS and records the IFS change it overwrites,
+`hold` quarantines it, `ifs_wins` leaves it to the IFS -> Basware task, which records the Basware change.
 """
 
 from __future__ import annotations
@@ -20,6 +25,17 @@ from ml_connector.sync import vendor_duplicates, vendor_numbers
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import DuplicateSupplier
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory, supplier_body
+from ml_connector.sync.vendor_conflicts import (
+    BASWARE,
+    IFS,
+    VendorVersions,
+    basware_view,
+    field_changes,
+    hold,
+    ifs_view,
+    record_conflict,
+    winner,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +49,15 @@ def sync_basware_to_ifs(ctx: TenantContext, *, since: datetime | None = None) ->
     since = since or ctx.store.get_watermark(ctx.tenant_id, STREAM)
     suppliers = _ifs_suppliers(ctx)
     reconciler = SupplierReconciler(ctx.ifs, VendorDirectory(ctx.basware), ctx.store, ctx.tenant_id, ctx.run_id)
+    versions = VendorVersions(ctx)
     counts = _zero_counts()
-    _replay_decided(ctx, reconciler, suppliers, counts)
+    _replay_decided(ctx, reconciler, suppliers, versions, counts)
     newest: str | None = None
     for vendor in ctx.basware.vendors.iter(last_updated=since):
         counts["read"] += 1
         newest = max(newest or "", str(vendor.get("lastUpdated") or "")) or None
-        _sync_counted(ctx, reconciler, suppliers, vendor, counts)
+        _sync_counted(ctx, reconciler, suppliers, versions, vendor, counts)
+    versions.flush()
     if newest and not counts["quarantined"]:
         ctx.store.advance_watermark(ctx.tenant_id, STREAM, newest, run_id=ctx.run_id)
     return {"run_id": ctx.run_id, "counts": counts}
@@ -48,8 +66,10 @@ def sync_basware_to_ifs(ctx: TenantContext, *, since: datetime | None = None) ->
 def replay_decided(ctx: TenantContext) -> dict[str, Any]:
     """Run the held vendors a person decided on through the sync now (`ml-connector vendors decide`)."""
     reconciler = SupplierReconciler(ctx.ifs, VendorDirectory(ctx.basware), ctx.store, ctx.tenant_id, ctx.run_id)
+    versions = VendorVersions(ctx)
     counts = _zero_counts()
-    _replay_decided(ctx, reconciler, _ifs_suppliers(ctx), counts)
+    _replay_decided(ctx, reconciler, _ifs_suppliers(ctx), versions, counts)
+    versions.flush()
     return {"run_id": ctx.run_id, "counts": counts}
 
 
@@ -59,25 +79,25 @@ def supplier_exists(ctx: TenantContext, supplier_id: str) -> bool:
 
 
 def _zero_counts() -> dict[str, int]:
-    return dict.fromkeys(("read", "matched", "created", "updated", "unchanged", "quarantined", "held", "numbered",
-                          "written_back", "replayed"), 0)
+    return dict.fromkeys(("read", "matched", "created", "updated", "unchanged", "quarantined", "deferred", "held",
+                          "numbered", "written_back", "replayed"), 0)
 
 
 def _replay_decided(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
-                    counts: dict[str, int]) -> None:
+                    versions: VendorVersions, counts: dict[str, int]) -> None:
     for key in vendor_duplicates.decided_keys(ctx.store, ctx.tenant_id):
         vendor = ctx.basware.vendors.get(key)
         if vendor is None:
             log.warning("Held vendor %s is no longer in Basware; its hold stays open", key)
             continue
         counts["replayed"] += 1
-        _sync_counted(ctx, reconciler, suppliers, vendor, counts)
+        _sync_counted(ctx, reconciler, suppliers, versions, vendor, counts)
 
 
 def _sync_counted(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
-                  vendor: Mapping[str, Any], counts: dict[str, int]) -> None:
+                  versions: VendorVersions, vendor: Mapping[str, Any], counts: dict[str, int]) -> None:
     try:
-        counts[_sync_one(ctx, reconciler, suppliers, vendor)] += 1
+        counts[_sync_one(ctx, reconciler, suppliers, versions, vendor)] += 1
     except DuplicateSupplier:  # held for a person (vendor_duplicates); replayed once decided, not re-read
         counts["held"] += 1
     except RecordError as exc:  # a bad record; transport and auth failures fail the task (retried)
@@ -94,47 +114,65 @@ def _ifs_suppliers(ctx: TenantContext) -> dict[str, dict[str, Any]]:
 
 
 def _sync_one(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
-              vendor: Mapping[str, Any]) -> str:
+              versions: VendorVersions, vendor: Mapping[str, Any]) -> str:
     linked = vendor_duplicates.linked_supplier(ctx.store, ctx.tenant_id, vendor)
     if linked:  # a person said this held vendor is supplier `linked`: Basware's code becomes that number
         if str(vendor.get("vendorCode") or "").strip() != linked:
             vendor = vendor_numbers.write_back(ctx, vendor, linked, why="linked by a person")
         vendor_duplicates.resolve_hold(ctx.store, ctx.tenant_id, vendor)
     elif vendor_numbers.is_pending(ctx.tenant, vendor):
-        return _number(ctx, reconciler, suppliers, vendor)
+        return _number(ctx, reconciler, suppliers, versions, vendor)
     code = str(vendor.get("vendorCode") or "").strip()
+    if not code:
+        raise RecordError(f"Basware vendor {vendor.get('externalCode')!r} has no vendorCode",
+                          record_id=str(vendor.get("externalCode")))
+    if code in versions.held:
+        return "held"
+    cfg = ctx.ifs.fields.suppliers
+    seen = basware_view(cfg, code, vendor)
     current = suppliers.get(code)
+    desired = supplier_body(cfg, code, vendor)
     if current is None:
         reconciler.create(code, vendor, _first_company(ctx, vendor))
-        suppliers[code] = supplier_body(ctx.ifs.fields.suppliers, code, vendor)  # a re-read is unchanged
+        suppliers[code] = desired  # a re-read is unchanged
+        versions.settle(code, ifs_view(cfg, desired), seen)
         return "created"
-    changes = field_changes(supplier_body(ctx.ifs.fields.suppliers, code, vendor), current)
-    if not changes:
+    if versions.changed(code, BASWARE, seen) is False:  # as the last sync left it: our own write read back
         return "unchanged"
-    cfg = ctx.ifs.fields.suppliers
+    changes = field_changes(desired, current)
+    in_ifs = ifs_view(cfg, current)
+    if not changes:
+        versions.settle(code, in_ifs, seen)
+        return "unchanged"
+    if versions.changed(code, IFS, in_ifs):  # changed on both sides since the last sync
+        kept = winner(ctx)
+        if kept == IFS:
+            return "deferred"  # the IFS -> Basware task posts IFS's version and records Basware's change
+        if kept is None:
+            hold(ctx, versions, code, in_ifs, seen, {IFS: current, BASWARE: vendor})
+            return "held"
+        record_conflict(ctx, versions, code, in_ifs, seen, (IFS,))
     ctx.ifs.writes.update(cfg.projection, cfg.entity_set, {cfg.supplier_id: code},
                           {name: change["after"] for name, change in changes.items()})
     ctx.store.audit(ctx.tenant_id, ENTITY, code, "updated", "basware", changes, run_id=ctx.run_id)
+    versions.settle(code, ifs_view(cfg, {**current, **desired}), seen)
     log.info("IFS supplier %s updated from Basware: %s", code, ", ".join(sorted(changes)))
     return "updated"
 
 
 def _number(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dict[str, dict[str, Any]],
-            vendor: Mapping[str, Any]) -> str:
+            versions: VendorVersions, vendor: Mapping[str, Any]) -> str:
     """A vendor without a supplier number: create the supplier under its new number, write it back."""
+    cfg = ctx.ifs.fields.suppliers
     code = vendor_numbers.new_supplier_id(ctx.tenant, vendor)
     fresh = code not in suppliers and not reconciler.exists(code)  # else an earlier run died before write-back
     if fresh:
         reconciler.create(code, vendor, _first_company(ctx, vendor))
-        suppliers[code] = supplier_body(ctx.ifs.fields.suppliers, code, vendor)
-    vendor_numbers.write_back(ctx, vendor, code, why="new IFS supplier")
+        suppliers[code] = supplier_body(cfg, code, vendor)
+    written = vendor_numbers.write_back(ctx, vendor, code, why="new IFS supplier")
+    # Both systems now hold what we wrote: reading either back is no change (no echo).
+    versions.settle(code, ifs_view(cfg, supplier_body(cfg, code, written)), basware_view(cfg, code, written))
     return "numbered" if fresh else "written_back"
-
-
-def field_changes(desired: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """{field: {"before", "after"}} for every field of `desired` whose value differs from `current`."""
-    return {name: {"before": current.get(name), "after": value}
-            for name, value in desired.items() if current.get(name) != value}
 
 
 def _first_company(ctx: TenantContext, vendor: Mapping[str, Any]) -> str | None:

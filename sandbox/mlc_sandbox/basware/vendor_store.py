@@ -2,6 +2,8 @@
 
 A manual edit in the Basware UI changes the stored vendor (lastModifiedBy "UI"); the next API import of
 that vendor overwrites it, as Basware warns. Vendors created only in the UI are not returned by the API.
+Business rules Basware states for POST /v1/vendors (its notes 2 and 4: currencies must be active in P2P,
+companies must exist) are checked after the 200 and reported per record in requestStatus.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class VendorStore:
         self.clock = clock
         self._lock = threading.Lock()
         self._vendors: dict[str, VendorRecord] = {}
+        self.known_companies = {c.basware_company_code for c in dataset.companies}
+        # Active currencies are kept by hand in P2P; these are the seed's (tests may deactivate one).
+        self.active_currencies = ({c.currency for c in dataset.companies}
+                                  | {s.currency for s in dataset.suppliers} | {"EUR", "USD", "GBP"})
         for supplier in dataset.basware_vendors:
             self._vendors[supplier.supplier_id] = VendorRecord(
                 seed_vendor(dataset, supplier), to_us(supplier.modified_date), "API", True)
@@ -72,9 +78,12 @@ class VendorStore:
 
     def problems(self, payload: dict[str, Any]) -> list[str]:
         """Business errors Basware finds only after accepting the request."""
-        known = {c.basware_company_code for c in self.dataset.companies}
-        return [f"Record skipped due to wrong or missing CompanyCode {c.get('companyCode')!r}"
-                for c in payload.get("companies") or () if c.get("companyCode") not in known]
+        found = [f"Record skipped due to wrong or missing CompanyCode {c.get('companyCode')!r}"
+                 for c in payload.get("companies") or () if c.get("companyCode") not in self.known_companies]
+        found += [f"Record skipped: currency {m['currencyCode']!r} is not active in P2P"
+                  for m in payload.get("paymentMeans") or ()
+                  if m.get("currencyCode") and m["currencyCode"] not in self.active_currencies]
+        return found
 
     def upsert(self, payload: dict[str, Any]) -> str:
         """Create or overwrite; "NotProcessed" when the API already holds exactly this record."""

@@ -1,6 +1,10 @@
-"""The vendor DAG of one tenant (`mlc_<tenant>_vendors`): Basware vendors -> IFS suppliers.
+"""The vendor DAG of one tenant (`mlc_<tenant>_vendors`): Basware vendors <-> IFS suppliers.
 
+    resolve_held ─► basware_to_ifs ─► ifs_to_basware
+
+    resolve_held     only on a manual run with `resolve_vendor` (and `winner`): settles a held conflict
     basware_to_ifs   match by vendorCode = supplier number, create missing suppliers, update changed fields
+    ifs_to_basware   post suppliers changed in IFS to Basware, requestStatus errors quarantined
 
 Its own schedule (`vendors.schedule`), runnable on demand, backfillable (a backfill run re-reads the
 vendors Basware changed in its data interval), and alerting like the invoice DAG.
@@ -10,24 +14,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import DAG, Param, get_current_context, task
 
 from ml_connector.airflow.dags.common import run_window, tenant_dag, window_params
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync import vendors
+from ml_connector.sync.vendor_conflicts import HELD
+from ml_connector.sync.vendor_replay import WINNERS, resolve_held
+from ml_connector.sync.vendors_to_basware import sync_ifs_to_basware
 
 OPERATOR_GUIDE = """\
-### Basware vendors → IFS suppliers (tenant `{tenant}`)
+### Basware vendors ↔ IFS suppliers (tenant `{tenant}`)
 
 Basware vendors are matched to IFS suppliers by vendor code = supplier number. A vendor IFS does not
-know is created as a supplier; changed fields update the supplier (with its ETag). Every change is in
-the audit trail: `ml-connector audit --tenant {tenant} --vendor CODE`. A vendor that cannot be synced is
-quarantined: `ml-connector quarantine list --tenant {tenant}`.
+know is created as a supplier; changed fields update the supplier (with its ETag). Suppliers changed in
+IFS are posted to Basware (created there if new). What one run wrote is not read back as a change by
+the next. A vendor changed in both systems since the last sync is a conflict: policy `{policy}`. Every
+change is in the audit trail: `ml-connector audit --tenant {tenant} --vendor CODE`. A vendor that
+cannot be synced, that Basware refused, or a held conflict is quarantined in the state store (record
+types `vendor`, `vendor_to_basware`, `vendor_conflict`, with both versions for a conflict) and the run
+fails so the alert fires, with the reasons; refused ones are sent again by the next run.
 
-**Runs**: every `{schedule}`; each run reads the vendors Basware changed since the last one.
-**Params**: `window_start` (ISO date-time) re-reads the vendors changed since then.
+**Runs**: every `{schedule}`; each run reads what each system changed since the last one.
+**Params**: `window_start` (ISO date-time) re-reads the vendors changed since then; `resolve_vendor`
+with `winner` (`ifs`, `basware`, or empty when both systems were made to agree by hand) settles a held
+conflict first.
 """
+
+
+class VendorsNeedAttention(RuntimeError):
+    """Basware refused vendors or conflicts were held: the run fails so the tenant's alert fires."""
 
 
 def vendor_dag_id(tenant_id: str) -> str:
@@ -39,11 +56,27 @@ def build_vendor_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: 
     with tenant_dag(
         tenant, dag_id=vendor_dag_id(tenant.tenant_id), kind="vendors",
         description="Basware vendors <-> IFS suppliers", schedule=tenant.vendors.schedule, retries=retries,
-        params=window_params("the vendors changed since window_start"),
-        doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.vendors.schedule),
+        params={**window_params("the vendors changed since window_start"),
+                "resolve_vendor": Param(None, type=["null", "string"], description="a held vendor's code"),
+                "winner": Param(None, type=["null", "string"], enum=[None, *WINNERS],
+                                description="whose version the held vendor keeps")},
+        doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.vendors.schedule,
+                                     policy=tenant.vendors.conflict_policy),
     ) as dag:
-        basware_to_ifs_task(runtime)()
+        resolve_task(runtime)() >> basware_to_ifs_task(runtime)() >> ifs_to_basware_task(runtime)()
     return dag
+
+
+def resolve_task(runtime: TenantRuntime) -> Any:
+    @task(task_id="resolve_held")
+    def resolve() -> dict[str, Any]:
+        context = get_current_context()
+        params = context.get("params") or {}
+        if not params.get("resolve_vendor"):
+            return {}
+        ctx = runtime.context(context["run_id"])
+        return resolve_held(ctx, str(params["resolve_vendor"]), params.get("winner"))
+    return resolve
 
 
 def basware_to_ifs_task(runtime: TenantRuntime) -> Any:
@@ -54,3 +87,20 @@ def basware_to_ifs_task(runtime: TenantRuntime) -> Any:
         return vendors.sync_basware_to_ifs(runtime.context(context["run_id"]),
                                            since=window[0] if window else None)
     return basware_to_ifs
+
+
+def ifs_to_basware_task(runtime: TenantRuntime) -> Any:
+    @task(task_id="ifs_to_basware")
+    def ifs_to_basware() -> dict[str, Any]:
+        context = get_current_context()
+        window = run_window(context)
+        ctx = runtime.context(context["run_id"])
+        summary = sync_ifs_to_basware(ctx, since=window[0] if window else None)
+        held = [e.record_id for e in ctx.store.list_open(ctx.tenant_id, HELD) if e.run_id == ctx.run_id]
+        if summary["refused"] or held:
+            refused = "; ".join(f"{code}: {why}" for code, why in sorted(summary["refused"].items())[:5])
+            raise VendorsNeedAttention(
+                f"tenant {ctx.tenant_id}: Basware refused {len(summary['refused'])} vendor(s) ({refused or 'none'}); "
+                f"{len(held)} conflict(s) held for a person ({', '.join(sorted(held)[:5]) or 'none'})")
+        return summary
+    return ifs_to_basware

@@ -94,6 +94,20 @@ def test_vendor_with_unknown_company_is_accepted_then_reported(api: Api) -> None
     assert api.call("GET", "/v1/vendors/V-4").status_code == 404  # skipped
 
 
+def test_vendor_with_a_currency_not_active_in_p2p_is_accepted_then_reported(api: Api) -> None:
+    # POST /v1/vendors, note 2: the currencies a vendor uses must be active in P2P.
+    means = [{"paymentMeansCode": "IBAN", "currencyCode": "XAU", "default": True}]
+    response = api.call("POST", "/v1/vendors", json=[_vendor("V-C1"), _vendor("V-C2", paymentMeans=means)])
+    assert response.status_code == 200
+    status = api.call("GET", f"/v1/requestStatus/{response.headers['x-amzn-RequestId']}").json()
+    [entry] = status["requestStatus"]
+    assert entry["requestStatus"] == "Error" and entry["entityType"] == "Vendor"
+    failed = [i for i in entry["systems"][0]["items"] if i["status"] == "Error"]
+    assert [i["externalCode"] for i in failed] == ["V-C2"]
+    assert "'XAU' is not active" in failed[0]["errors"][0]["message"]
+    assert api.call("GET", "/v1/vendors/V-C2").status_code == 404
+
+
 def test_identical_repost_is_not_processed(api: Api) -> None:
     api.call("POST", "/v1/vendors", json=[_vendor("V-5")])
     before = api.call("GET", "/v1/vendors/V-5").json()["lastUpdated"]
