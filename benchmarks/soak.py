@@ -21,11 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=200, help="seeded short runs")
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--invoices", type=int, default=12, help="approved invoices per run")
+    parser.add_argument("--runs-under-faults", type=int, default=2, help="DAG runs per seed with faults on")
     parser.add_argument("--kill-share", type=float, default=0.7, help="share of runs whose worker is SIGKILLed")
     parser.add_argument("--workdir", type=Path, default=Path("soak-work"), help="logs and state of every run")
+    parser.add_argument("--inject-breach-seed", type=int, default=None,
+                        help="test of the check: after this seed's runs one invoice is set back to waiting")
     args = parser.parse_args(argv)
     opts = SeededOptions(runs=args.runs, first_seed=args.first_seed, invoices=args.invoices,
-                         kill_share=args.kill_share, workdir=args.workdir)
+                         runs_under_faults=args.runs_under_faults, kill_share=args.kill_share,
+                         workdir=args.workdir, inject_breach_seed=args.inject_breach_seed)
     figures = run_seeded(opts, progress=lambda line: print(line, flush=True))
     print(json.dumps(figures.summary(), indent=2))
     for seed, breach in figures.breaches:

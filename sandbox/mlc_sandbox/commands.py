@@ -119,7 +119,8 @@ def _soak(args: argparse.Namespace) -> int:
     from mlc_sandbox.soak.seeded import SeededOptions, run_seeded
 
     opts = SeededOptions(runs=args.runs, first_seed=args.first_seed, invoices=args.invoices,
-                         kill_share=args.kill_share, workdir=Path(args.workdir))
+                         kill_share=args.kill_share, workdir=Path(args.workdir),
+                         inject_breach_seed=args.inject_breach_seed)
     figures = run_seeded(opts, progress=lambda line: print(line, flush=True))
     print(json.dumps(figures.summary(), indent=2))
     for seed, breach in figures.breaches:
@@ -135,4 +136,6 @@ def add_soak(sub: Subparsers) -> None:
     soak.add_argument("--invoices", type=int, default=12, help="approved invoices per run")
     soak.add_argument("--kill-share", type=float, default=0.7, help="share of runs whose worker is SIGKILLed")
     soak.add_argument("--workdir", default="soak-work", help="logs and state of every run")
+    soak.add_argument("--inject-breach-seed", type=int, default=None,
+                      help="test of the check: after this seed's runs one invoice is set back to waiting")
     soak.set_defaults(handler=_soak)
