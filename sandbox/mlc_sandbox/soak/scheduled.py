@@ -48,6 +48,7 @@ class ScheduledOptions:
     batch_every: tuple[float, float] = (30.0, 90.0)  # seconds between a tenant's new-invoice batches
     batch_size: tuple[int, int] = (1, 4)
     hostile_share: float = 0.2  # share of new invoices with a hostile id
+    vendor_edits: tuple[int, int] = (0, 2)  # Basware vendors an AP user edits with each batch
     kill_every: tuple[float, float] = (60.0, 150.0)  # seconds between scheduler SIGKILLs
     revoke_every: tuple[float, float] = (45.0, 120.0)  # seconds between revocations of every token
     fault_scale: float = 0.5
@@ -73,6 +74,7 @@ class ScheduledFigures:
     revocations: int = 0
     batches: int = 0
     hostile_ids: int = 0
+    vendor_edits: int = 0
     dag_runs: Counter[str] = field(default_factory=Counter)
     task_tries: int = 0
     faults_fired: Counter[str] = field(default_factory=Counter)
@@ -87,7 +89,9 @@ class ScheduledFigures:
         return {"tenants": self.tenants, "minutes_under_fire": round(self.seconds_under_fire / 60, 1),
                 "minutes_total": round(self.seconds_total / 60, 1), "scheduler_kills": self.kills,
                 "token_revocations": self.revocations, "invoice_batches": self.batches,
-                "hostile_ids": self.hostile_ids, "dag_runs": dict(self.dag_runs), "task_tries": self.task_tries,
+                "hostile_ids": self.hostile_ids, "vendor_edits": self.vendor_edits,
+                "vendor_changes_in_ifs": sum(t.vendor_changes for t in self.per_tenant),
+                "dag_runs": dict(self.dag_runs), "task_tries": self.task_tries,
                 "invoices": sum(t.invoices for t in self.per_tenant),
                 "proposals": sum(t.proposals for t in self.per_tenant),
                 "quarantined": sum(t.quarantined for t in self.per_tenant),
@@ -96,8 +100,9 @@ class ScheduledFigures:
                 "faults_fired": dict(sorted(self.faults_fired.items())), "breaches": len(self.breaches)}
 
 
-def tenants_file(path: Path, names: list[str], schedule: str) -> Path:
-    """The demo tenant's mapping once per soak tenant, each on its own connections, run every `schedule`."""
+def tenants_file(path: Path, names: list[str], schedule: str, vendor_schedule: str = "*/3 * * * *") -> Path:
+    """The demo tenant's mapping once per soak tenant, each on its own connections, run every `schedule`
+    (the vendor DAG every `vendor_schedule`)."""
     base = yaml.safe_load(Path(DEFAULT_CONFIG).read_text())
     demo = base["tenants"][0]
     tenants = []
@@ -106,6 +111,7 @@ def tenants_file(path: Path, names: list[str], schedule: str) -> Path:
         t.update(tenant_id=name, ifs_conn_id=f"mlc_{name}_ifs", basware_conn_id=f"mlc_{name}_basware",
                  trigger={"mode": "both", "schedule": schedule})
         t["master_data"]["schedule"] = "0 0 1 1 *"  # not part of this soak
+        t["vendors"] = {"schedule": vendor_schedule}
         tenants.append(t)
     path.write_text(yaml.safe_dump({**base, "tenants": tenants}, sort_keys=False))
     return path
@@ -154,6 +160,13 @@ def _add_batch(tenant: Tenant, rng: random.Random, opts: ScheduledOptions, figur
         ids += tenant.sandbox.basware.ctx.documents.add_documents(docs)
     tenant.approved += ids
     figures.batches += 1
+    # Vendors edited in Basware: the vendor DAG updates their IFS suppliers with If-Match, where the
+    # concurrent-writer fault saves the row first (412) and every change must get its audit entry.
+    vendors = tenant.sandbox.dataset.basware_vendors
+    for _ in range(rng.randint(*opts.vendor_edits)):
+        code = rng.choice(vendors).supplier_id
+        tenant.sandbox.basware.ctx.vendors.manual_edit(code, {"name": f"Soak Vendor {uuid.uuid4().hex[:8]}"})
+        figures.vendor_edits += 1
     figures.hostile_ids += len(docs)
 
 
