@@ -119,7 +119,9 @@ def _soak(args: argparse.Namespace) -> int:
     from mlc_sandbox.soak.seeded import SeededOptions, run_seeded
 
     opts = SeededOptions(runs=args.runs, first_seed=args.first_seed, invoices=args.invoices,
-                         kill_share=args.kill_share, workdir=Path(args.workdir))
+                         runs_under_faults=args.runs_under_faults, fault_scale=args.fault_scale,
+                         kill_share=args.kill_share, workdir=Path(args.workdir),
+                         inject_breach_seed=args.inject_breach_seed)
     figures = run_seeded(opts, progress=lambda line: print(line, flush=True))
     print(json.dumps(figures.summary(), indent=2))
     for seed, breach in figures.breaches:
@@ -133,6 +135,10 @@ def add_soak(sub: Subparsers) -> None:
     soak.add_argument("--runs", type=int, default=200, help="seeded short runs")
     soak.add_argument("--first-seed", type=int, default=1, help="seed of the first run")
     soak.add_argument("--invoices", type=int, default=12, help="approved invoices per run")
+    soak.add_argument("--runs-under-faults", type=int, default=2, help="DAG runs per seed with faults on")
+    soak.add_argument("--fault-scale", type=float, default=0.35, help="times every fault rate of the soak")
     soak.add_argument("--kill-share", type=float, default=0.7, help="share of runs whose worker is SIGKILLed")
     soak.add_argument("--workdir", default="soak-work", help="logs and state of every run")
+    soak.add_argument("--inject-breach-seed", type=int, default=None,
+                      help="test of the check: after this seed's runs one invoice is set back to waiting")
     soak.set_defaults(handler=_soak)

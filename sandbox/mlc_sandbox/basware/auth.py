@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from mlc_sandbox.basware.errors import ApiError
 from mlc_sandbox.basware.settings import BaswareSettings
 from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.token_ledger import TokenLedger
 
 
 @dataclass
@@ -48,6 +49,7 @@ class TokenStore:
         self._key = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._grants: dict[str, Grant] = {}
+        self.ledger = TokenLedger()
 
     def issue(self, scopes: list[str]) -> str:
         now = time.time()
@@ -60,6 +62,7 @@ class TokenStore:
         signature = hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
         with self._lock:
             self._grants[jti] = Grant(jti, frozenset(scopes), now + self.settings.token_ttl)
+        self.ledger.issued(jti, self.settings.token_ttl)
         return f"{signing_input}.{_b64(signature)}"
 
     def revoke_all(self) -> int:
@@ -67,7 +70,8 @@ class TokenStore:
             live = [g for g in self._grants.values() if not g.revoked]
             for grant in live:
                 grant.revoked = True
-            return len(live)
+        self.ledger.end_all()
+        return len(live)
 
     def grant_for(self, token: str) -> Grant | None:
         """The grant of a well-formed token this store signed, or None."""
@@ -111,9 +115,12 @@ class BearerAuth:
         if self.injector.take("basware", "revoke_tokens", method, path):
             self.tokens.revoke_all()
         if grant.revoked:
+            self.tokens.ledger.ended(grant.jti)
             raise _unauthorized("Access token has been revoked")
         if grant.expires_at <= time.time() or self.injector.take("basware", "expire_token", method, path):
+            self.tokens.ledger.ended(grant.jti)
             raise _unauthorized("Access token has expired")
+        self.tokens.ledger.used(grant.jti)
         if not grant.scopes.intersection(scopes):
             raise ApiError(403, "ACCESS_TOKEN_VALIDATION_ERROR",
                            f"Access token lacks the scope for this operation ({' or '.join(scopes)})",

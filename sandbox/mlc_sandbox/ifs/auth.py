@@ -24,6 +24,7 @@ from mlc_sandbox.faults import FaultInjector
 from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.errors import IfsError
 from mlc_sandbox.ifs.settings import IfsSettings
+from mlc_sandbox.token_ledger import TokenLedger
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class TokenService:
         self._revoked: set[str] = set()
         self.token_requests = 0
         self.tokens_issued = 0
+        self.ledger = TokenLedger()
 
     def issue(self, issuer: str) -> dict[str, Any]:
         now = self.clock.now()
@@ -59,6 +61,7 @@ class TokenService:
         with self._lock:
             self._expiry[token] = now + timedelta(seconds=ttl)
             self.tokens_issued += 1
+        self.ledger.issued(token, ttl)
         return {"access_token": token, "expires_in": ttl, "refresh_expires_in": 0, "token_type": "Bearer",
                 "not-before-policy": 0, "scope": "openid microprofile-jwt"}
 
@@ -67,6 +70,7 @@ class TokenService:
             count = len(self._expiry)
             self._revoked.update(self._expiry)
             self._expiry.clear()
+        self.ledger.end_all()
         log.info("IFS sandbox: revoked %d tokens", count)
         return count
 
@@ -85,6 +89,8 @@ class TokenService:
         with self._lock:
             expiry = self._expiry.get(token)
             revoked = token in self._revoked
+        if revoked or expiry is None or expiry <= self.clock.now():
+            self.ledger.ended(token)
         if revoked:
             raise _unauthorized("The access token has been revoked.")
         if expiry is None:
@@ -98,7 +104,9 @@ class TokenService:
         if self.injector.take("ifs", "expire_token", method, path):
             with self._lock:
                 self._expiry[token] = self.clock.now()
+            self.ledger.ended(token)
             raise _unauthorized("The access token has expired.")
+        self.ledger.used(token)
 
 
 def _unauthorized(message: str) -> IfsError:

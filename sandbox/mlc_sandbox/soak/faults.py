@@ -20,6 +20,8 @@ EXTRA = (
 )
 
 
-def soak_rules() -> list[FaultRule]:
-    """Every fault class the simulators offer, at rates a run still gets through in a few attempts."""
-    return [*LOST_ANSWERS, *EXTRA, *profile("chaos").rules]
+def soak_rules(scale: float = 1.0) -> list[FaultRule]:
+    """Every fault class the simulators offer, at rates a run still gets through in a few attempts;
+    `scale` multiplies every rate (short runs use fewer faults each, and many more runs)."""
+    rules = [*LOST_ANSWERS, *EXTRA, *profile("chaos").rules]
+    return [r.model_copy(update={"probability": min(1.0, r.probability * scale)}) for r in rules]

@@ -5,6 +5,7 @@ Each breach names the invoice ids it concerns, so a failed soak says which invoi
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,8 +13,10 @@ from typing import Any
 
 from ml_connector.state import StateStore
 from mlc_sandbox.runner import Sandbox
+from mlc_sandbox.token_ledger import TokenLife
 
 FINAL_BASWARE = ("Transferred", "TransferFailed")
+TOKEN_BUDGET = "more than one token per holder per token lifetime"
 INVOICE_RECORD = "invoice"
 
 
@@ -34,7 +37,8 @@ class TenantFigures:
     invoices: int = 0
     proposals: int = 0
     quarantined: int = 0
-    token_requests: dict[str, int] = field(default_factory=dict)
+    tokens_used: dict[str, int] = field(default_factory=dict)
+    vendor_changes: int = 0
     breaches: list[Breach] = field(default_factory=list)
 
 
@@ -70,10 +74,45 @@ def _control_totals(sandbox: Sandbox, proposals: list[dict[str, Any]], valid: se
                   "; ".join(f"{c}: IFS {ifs_side[c]} vs Basware {basware_side[c]}" for c in off))
 
 
-def check_tenant(tenant: str, sandbox: Sandbox, store_url: str) -> TenantFigures:
-    """Every invariant of one tenant (one sandbox of its own)."""
+VENDOR_AUDIT = "vendor change in IFS without an audit entry"
+SUPPLIER_LU = "SupplierInfoGeneral"
+
+
+def vendor_changes(sandbox: Sandbox) -> dict[str, set[str]]:
+    """Supplier ids the connector created or updated in IFS, by kind ("created"/"updated"), from the IFS
+    history log (another user's saves, the concurrent-writer fault, are not the connector's)."""
+    db, user = sandbox.ifs.ctx.db, sandbox.ifs.settings.service_user
+    out: dict[str, set[str]] = {"created": set(), "updated": set()}
+    with db.lock:
+        rows = [r.values for r in db.store("HistoryLogOverviewSet").rows.values()]
+    for row in rows:
+        if row["LuName"] == SUPPLIER_LU and row["Username"] == user and row["HistoryType"] in ("Insert", "Update"):
+            key = str(row["Keys"]).removeprefix("SUPPLIER_ID=").removesuffix("^")
+            out["created" if row["HistoryType"] == "Insert" else "updated"].add(key)
+    return out
+
+
+def vendor_audit(tenant: str, sandbox: Sandbox, store_url: str) -> Breach | None:
+    """Every supplier the connector created or updated in IFS has an audit entry of that kind."""
+    store = StateStore(store_url)
+    try:
+        store.migrate()
+        audited: dict[str, set[str]] = {}
+        for entry in store.audit_entries(tenant, "vendor"):
+            audited.setdefault(entry.action, set()).add(entry.entity_key)
+    finally:
+        store.dispose()
+    missing = sorted(f"{kind}:{key}" for kind, keys in vendor_changes(sandbox).items()
+                     for key in keys - audited.get(kind, set()))
+    return Breach(VENDOR_AUDIT, missing) if missing else None
+
+
+def check_tenant(tenant: str, sandbox: Sandbox, store_url: str, holders: Holders | None = None,
+                 approved: list[str] | None = None) -> TenantFigures:
+    """Every invariant of one tenant (one sandbox of its own); the token budget when the holders are known.
+    `approved`: every invoice approved in Basware (default: the seed's)."""
     figures = TenantFigures(tenant)
-    approved = _approved_ids(sandbox)
+    approved = list(approved) if approved is not None else _approved_ids(sandbox)
     figures.invoices = len(approved)
     counts = sandbox.ifs.proposal_counts()
     quarantined = _quarantine_reasons(store_url, tenant)
@@ -100,22 +139,42 @@ def check_tenant(tenant: str, sandbox: Sandbox, store_url: str) -> TenantFigures
     totals = _control_totals(sandbox, sandbox.ifs.proposals(), valid)
     if totals:
         figures.breaches.append(totals)
-    figures.token_requests = token_requests(sandbox)
+    audit_breach = vendor_audit(tenant, sandbox, store_url)
+    if audit_breach:
+        figures.breaches.append(audit_breach)
+    figures.vendor_changes = sum(len(v) for v in vendor_changes(sandbox).values())
+    lives = token_lives(sandbox)
+    figures.tokens_used = {system: sum(1 for t in ts if t.uses) for system, ts in lives.items()}
+    if holders is not None:
+        figures.breaches.extend(b for system, ts in lives.items() if (b := token_budget(tenant, system, ts, holders)))
     return figures
 
 
-def token_requests(sandbox: Sandbox) -> dict[str, int]:
-    """Token requests each simulator answered. The invariant "≤ 1 per token lifetime" is a hook: each
-    Airflow task is its own process and today fetches its own token, so the soak reports the figure and
-    only checks it when a token cache shared by tasks exists (`TOKEN_BUDGET_CHECKED`)."""
-    out: dict[str, int] = {}
-    for system, sim in (("basware", sandbox.basware), ("ifs", sandbox.ifs)):
-        log = getattr(sim.ctx, "log", None)
-        entries = log.entries() if log is not None else []
-        out[system] = sum(1 for e in entries if "token" in str(e.get("path", "")))
-    return out
+@dataclass(frozen=True)
+class Holders:
+    """The processes that held a tenant's tokens (each DAG run, or each task try under a scheduler): how
+    many, and their seconds in all."""
+
+    count: int
+    seconds: float
 
 
-# Vendor sync does not exist yet: when it does, its audit invariant (every vendor change has an audit
-# entry) goes here and into check_tenant.
-TOKEN_BUDGET_CHECKED = False
+def token_lives(sandbox: Sandbox) -> dict[str, list[TokenLife]]:
+    return {"basware": sandbox.basware.ctx.tokens.ledger.lives(), "ifs": sandbox.ifs.tokens.ledger.lives()}
+
+
+def token_budget(tenant: str, system: str, lives: list[TokenLife], holders: Holders) -> Breach | None:
+    """At most one token per holder per token lifetime: a holder starts with one, may renew it once per
+    half lifetime (the client refreshes ahead of expiry, never earlier than half way), and replaces one
+    that was revoked or refused. Tokens never presented (their answer was lost) are not counted."""
+    used = [t for t in lives if t.uses]
+    if not used:
+        return None
+    replaced = sum(1 for t in used if t.ended is not None)
+    half_life = min(t.lifetime for t in used) / 2
+    allowed = holders.count + replaced + math.floor(holders.seconds / half_life)
+    if len(used) <= allowed:
+        return None
+    return Breach(TOKEN_BUDGET, [f"{tenant}/{system}"],
+                  f"{len(used)} tokens used, at most {allowed} allowed ({holders.count} holders over "
+                  f"{holders.seconds:.0f} s, {replaced} revoked or refused, lifetime {2 * half_life:.0f} s)")

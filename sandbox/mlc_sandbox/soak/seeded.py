@@ -1,10 +1,10 @@
-"""Many seeded short soak runs: a fresh sandbox per seed with every fault class on, the tenant's invoice DAG
-run in child processes (`dag.test()`, the same task code the scheduler runs), the child's process group
-SIGKILLed at a random moment, further runs under faults, one last run with the faults off, then the
-invariants.
+"""Many seeded short soak runs: a fresh sandbox and state store per seed with every fault class on, the
+tenant's invoice DAG run by the soak's DAG worker (`dag.test()` in a child forked from one process that
+imported Airflow once: the same task code the scheduler runs), that child SIGKILLed at a random moment,
+further runs under faults, one last run with the faults off, then the invariants.
 
 This is the cheaper runner: no scheduler. What the scheduler adds (zombie detection, retries) is the
-airflow_stack soak's part; what a killed worker leaves behind is the same here.
+scheduler soak's part (soak.scheduled); what a killed worker leaves behind is the same here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -24,18 +23,11 @@ from typing import Any
 from ml_connector.config import DEFAULT_CONFIG
 from mlc_sandbox.runner import Sandbox, SandboxOptions
 from mlc_sandbox.soak.faults import soak_rules
-from mlc_sandbox.soak.invariants import TenantFigures, check_tenant
+from mlc_sandbox.soak.invariants import Holders, TenantFigures, check_tenant
+from mlc_sandbox.soak.worker import DagWorker
 
 TENANT = "demo"
 REPO = Path(__file__).resolve().parents[3]
-RUNNER = """
-import sys
-from ml_connector.airflow.dags.invoices import build_invoice_dag
-from ml_connector.config import load_config
-config = load_config()
-dag = build_invoice_dag(config.tenant(sys.argv[1]), config.region_map(), retries=0)
-print("MLC_RUN_STATE=" + str(dag.test().state), flush=True)
-"""
 
 
 @dataclass
@@ -45,8 +37,12 @@ class SeededOptions:
     invoices: int = 12
     runs_under_faults: int = 2  # DAG runs per seed with faults on, the first one perhaps killed
     kill_share: float = 0.7  # share of seeds whose first run is SIGKILLed
-    kill_window: tuple[float, float] = (2.0, 14.0)  # seconds after start
+    fault_scale: float = 0.35  # times every fault rate of soak_rules()
+    kill_window: tuple[float, float] = (0.5, 8.0)  # seconds after the run's start
     child_timeout: float = 300.0
+    # Tests of the check itself: after this seed's last run one transferred invoice is set back to waiting
+    # in Basware, so the check must fail and name it.
+    inject_breach_seed: int | None = None
     workdir: Path = Path("soak-work")
 
 
@@ -110,20 +106,6 @@ def tenant_env(sandbox: Sandbox, run_dir: Path, tenant: str = TENANT) -> tuple[d
     return env, f"sqlite:///{state}"
 
 
-def _dag_run(env: dict[str, str], log: Path, kill_after: float | None, timeout: float) -> bool:
-    """One DAG run in its own process group; True if it was SIGKILLed."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-c", RUNNER, TENANT], env={**os.environ, **env}, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent)
-    try:
-        proc.wait(timeout=kill_after if kill_after is not None else timeout)
-        return False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        return True
-
-
 def _settle(sandbox: Sandbox) -> None:
     """Faults off, and wait until held requests are answered, so nothing lands during the checks."""
     sandbox.injector.clear()
@@ -132,27 +114,38 @@ def _settle(sandbox: Sandbox) -> None:
         time.sleep(0.05)
 
 
-def one_seed(seed: int, opts: SeededOptions, base_env: dict[str, str], figures: SeededFigures) -> TenantFigures:
+def one_seed(seed: int, opts: SeededOptions, worker: DagWorker, figures: SeededFigures,
+             progress: Any = print) -> TenantFigures:
     rng = random.Random(f"soak:{seed}")
     run_dir = opts.workdir / f"seed-{seed:04d}"
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / "runs.log"
+    holder_seconds = 0.0
+
+    def dag_run(kill_after: float | None) -> None:
+        nonlocal holder_seconds
+        started = time.monotonic()
+        figures.kills += worker.run(TENANT, env, log, kill_after, opts.child_timeout)
+        figures.dag_runs += 1
+        holder_seconds += time.monotonic() - started
+
     with Sandbox(SandboxOptions(seed=seed, invoices=opts.invoices, suppliers=40, faults="chaos")) as sandbox:
         sandbox.injector.clear()
-        for rule in soak_rules():
+        for rule in soak_rules(opts.fault_scale):
             sandbox.injector.add(rule)
         env, store_url = tenant_env(sandbox, run_dir)
-        env = {**base_env, **env}
+        runs = opts.runs_under_faults + 1
         for attempt in range(opts.runs_under_faults):
             kill = attempt == 0 and rng.random() < opts.kill_share
-            kill_after = rng.uniform(*opts.kill_window) if kill else None
-            figures.kills += _dag_run(env, log, kill_after, opts.child_timeout)
-            figures.dag_runs += 1
+            dag_run(rng.uniform(*opts.kill_window) if kill else None)
         fired = Counter(str(e["kind"]) for e in sandbox.injector.log)
         _settle(sandbox)
-        _dag_run(env, log, None, opts.child_timeout)  # the clean run that must finish everything
-        figures.dag_runs += 1
-        result = check_tenant(TENANT, sandbox, store_url)
+        dag_run(None)  # the clean run that must finish everything
+        if seed == opts.inject_breach_seed:
+            victim = sorted(sandbox.ifs.proposal_counts())[0]
+            sandbox.basware.set_document_status(victim, "WaitingForTransfer")
+            progress(f"  seed {seed}: breach injected, {victim} set back to WaitingForTransfer")
+        result = check_tenant(TENANT, sandbox, store_url, Holders(runs, holder_seconds))
         sandbox.basware.close()
     figures.add(seed, result, fired)
     return result
@@ -161,12 +154,19 @@ def one_seed(seed: int, opts: SeededOptions, base_env: dict[str, str], figures: 
 def run_seeded(opts: SeededOptions, progress: Any = print) -> SeededFigures:
     figures, started = SeededFigures(), time.monotonic()
     base_env = airflow_env(opts.workdir / "airflow-home")
-    for seed in range(opts.first_seed, opts.first_seed + opts.runs):
-        result = one_seed(seed, opts, base_env, figures)
-        figures.seconds = time.monotonic() - started
-        progress(f"seed {seed}: {result.invoices} invoices, {result.proposals} proposals, "
-                 f"{result.quarantined} quarantined, {len(result.breaches)} breaches "
-                 f"[{figures.runs} runs, {figures.kills} kills, {figures.seconds:.0f} s]")
-        for breach in result.breaches:
-            progress(f"  seed {seed} {breach}")
+    worker = DagWorker(base_env, opts.workdir / "worker.log")
+    try:
+        for seed in range(opts.first_seed, opts.first_seed + opts.runs):
+            result = one_seed(seed, opts, worker, figures, progress)
+            figures.seconds = time.monotonic() - started
+            progress(f"seed {seed}: {result.invoices} invoices, {result.proposals} proposals, "
+                     f"{result.quarantined} quarantined, tokens {result.tokens_used}, {len(result.breaches)} breaches "
+                     f"[{figures.runs} runs, {figures.kills} kills, {figures.seconds:.0f} s]")
+            for breach in result.breaches:
+                progress(f"  seed {seed} {breach}")
+            # After every seed, so a run stopped early still leaves its figures.
+            summary = {**figures.summary(), "last_seed": seed, "breach_list": figures.breaches}
+            (opts.workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+    finally:
+        worker.close()
     return figures
