@@ -16,6 +16,7 @@ from typing import Any
 from ml_connector.http.errors import RecordError
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory, supplier_body
+from ml_connector.sync.summary import task_summary
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,11 @@ def sync_basware_to_ifs(ctx: TenantContext, *, since: datetime | None = None) ->
             ctx.store.quarantine(ctx.tenant_id, RECORD_TYPE, code, type(exc).__name__, str(exc),
                                  payload=vendor, run_id=ctx.run_id)
             log.warning("Vendor %s quarantined: %s", code, exc)
-    if newest and not counts["quarantined"]:
+    moved = newest is not None and not counts["quarantined"]
+    if newest is not None and moved:
         ctx.store.advance_watermark(ctx.tenant_id, STREAM, newest, run_id=ctx.run_id)
+    log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "vendors Basware -> IFS", counts, tuple(counts),
+                                [f"watermark {'moved to ' + str(newest) if moved else 'kept'}"]))
     return {"run_id": ctx.run_id, "counts": counts}
 
 
