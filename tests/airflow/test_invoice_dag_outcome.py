@@ -5,19 +5,7 @@ wait in quarantine, with their Basware request ids. Each task ends its log with 
 from __future__ import annotations
 
 import pytest
-from dag_support import DAG_ID, TENANT, DagEnv
-
-
-def _asset_events(run_id: str) -> list[dict[str, object]]:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        rows = session.execute(
-            select(AssetModel.name, AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetEvent.source_run_id == run_id, AssetEvent.source_dag_id == DAG_ID))
-        return [{"asset": name, **(extra or {})} for name, extra in rows]
+from dag_support import DAG_ID, TENANT, DagEnv, asset_events
 
 
 def test_a_green_run_with_quarantines_emits_its_counts_and_alerts(dag_env: DagEnv,
@@ -29,7 +17,7 @@ def test_a_green_run_with_quarantines_emits_its_counts_and_alerts(dag_env: DagEn
     invalid, valid = dag_env.invalid_ids(), dag_env.valid_ids()
     assert invalid, "the seed must quarantine at least one invoice"
 
-    [event] = _asset_events(run.run_id)
+    [event] = asset_events(DAG_ID, run.run_id)
     assert event["asset"] == f"mlc_{TENANT}_invoice_runs"
     assert (event["moved"], event["quarantined"], event["deferred"]) == (len(valid), len(invalid), 0)
     assert event["state"] == "success" and event["control_totals"] == "match"
@@ -61,6 +49,6 @@ def test_a_green_run_with_quarantines_emits_its_counts_and_alerts(dag_env: DagEn
 
     # A second run moves nothing and quarantines nothing new: no new alert, an event with zeros.
     again = dag_env.run()
-    [second] = _asset_events(again.run_id)
+    [second] = asset_events(DAG_ID, again.run_id)
     assert (second["moved"], second["quarantined"]) == (0, 0)
     assert len(dag_env.receiver.alerts) == 1

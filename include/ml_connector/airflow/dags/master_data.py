@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import DAG, get_current_context, task
 
-from ml_connector.airflow.dags.common import tenant_dag
+from ml_connector.airflow.dags.common import runs_asset, tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync.gaps import create_missing, find_gaps
@@ -74,10 +74,14 @@ def gaps_task(runtime: TenantRuntime) -> Any:
 
 
 def push_task(runtime: TenantRuntime) -> Any:
-    @task(task_id="push")
+    runs = runs_asset(runtime.tenant.tenant_id, "master_data")
+
+    @task(task_id="push", outlets=[runs])
     def push() -> dict[str, Any]:
-        ctx = runtime.context(get_current_context()["run_id"])
+        context = get_current_context()
+        ctx = runtime.context(context["run_id"])
         summary = sync_master_data(ctx)
+        context["outlet_events"][runs].extra = {"run_id": ctx.run_id, **summary["counts"]}
         if summary["failed"]:
             raise MasterDataRejected(f"tenant {ctx.tenant_id}: Basware refused {len(summary['failed'])} "
                                      f"master-data record(s), quarantined: {', '.join(list(summary['failed'])[:5])}")
