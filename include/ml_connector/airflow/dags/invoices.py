@@ -46,7 +46,10 @@ outage; `airflow backfill create` over a date range re-reads each scheduled inte
 `ml-connector quarantine list --tenant {tenant}` shows each with its reason; fix the cause (tenants
 file, or the missing value in IFS), then `ml-connector replay --tenant {tenant} --all`.
 A red run means some invoices were deferred (a system was unreachable): the next run resumes them.
-The `finalize` task log has the run's counts and control totals.
+A green run can still have quarantined invoices: its event on the asset `mlc_{tenant}_invoice_runs`
+(the run's *Asset Events*) counts moved / quarantined / deferred, and the tenant's alert names them.
+Every task log ends with its counts; `finalize` adds the control totals per company.
+One invoice's whole story (IFS key, Basware request ids): `ml-connector trace --tenant {tenant} --invoice ID`.
 """
 
 
