@@ -17,8 +17,9 @@ COPY --chown=airflow:0 include ./include
 RUN pip install --no-cache-dir -c constraints.txt "apache-airflow==${AIRFLOW_VERSION}" ".[postgres]"
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
-# The tenants file the stack starts with (the demo tenant on the sandbox); mount your own over it.
-COPY --chown=airflow:0 deploy/tenants.compose.yaml /opt/airflow/config/ml_connector_tenants.yaml
+# The tenants file the stack starts with (the demo's; compose points its sandbox region at the service
+# `sandbox` with $ML_CONNECTOR_REGIONS); mount your own over it.
+COPY --chown=airflow:0 include/ml_connector/demo_tenants.yaml /opt/airflow/config/ml_connector_tenants.yaml
 # Staged batches: a volume shared by the workers in compose (or an s3:// URL in $ML_CONNECTOR_STAGING).
 RUN mkdir -p /opt/airflow/staging
 WORKDIR /opt/airflow

@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
-COMPOSE_TENANTS = ROOT / "deploy" / "tenants.compose.yaml"
 DEMO_TENANTS = ROOT / "include" / "ml_connector" / "demo_tenants.yaml"
 
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
@@ -130,7 +129,8 @@ def test_dockerfile_installs_the_package_with_the_pinned_constraints() -> None:
     assert len(installs) == 2 and all("-c " in line and "constraints.txt" in line for line in installs), installs
     assert "COPY --chown=airflow:0 constraints.txt" in dockerfile
     for source, target in (("dags/", "/opt/airflow/dags/"), ("plugins/", "/opt/airflow/plugins/"),
-                           ("deploy/tenants.compose.yaml", "/opt/airflow/config/ml_connector_tenants.yaml")):
+                           ("include/ml_connector/demo_tenants.yaml",
+                            "/opt/airflow/config/ml_connector_tenants.yaml")):
         assert f"COPY --chown=airflow:0 {source} {target}" in dockerfile
         assert (ROOT / source).exists(), source
     # The sandbox stays out of the product image.
@@ -152,23 +152,39 @@ def test_secrets_come_from_the_environment_and_env_example_names_them(compose: d
 def test_relative_paths_of_the_compose_file_exist(services: dict[str, Any]) -> None:
     for name, service in services.items():
         for volume in service.get("volumes", []):
-            source = re.sub(r"\$\{[A-Z_]+:-([^}]+)\}", r"\1", volume.split(":")[0])
+            # Defaults filled in first: `${VAR:-./path}` has a colon of its own.
+            source = re.sub(r"\$\{[A-Z_]+:-([^}]+)\}", r"\1", volume).split(":")[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"{name}: {source}"
 
 
-def test_compose_tenants_file_is_the_demo_with_the_sandbox_as_a_compose_host() -> None:
-    compose_config, demo_config = load_config(COMPOSE_TENANTS), load_config(DEMO_TENANTS)
-    assert compose_config.tenants == demo_config.tenants, "deploy/tenants.compose.yaml drifted from the demo"
-    assert compose_config.region_map() == {**demo_config.region_map(), "sandbox": "http://sandbox"}
+def compose_config(services: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The tenants configuration the stack's containers load: the file compose mounts, read with the
+    environment compose gives them (its defaults, as `docker compose config` would fill them in)."""
+    service = services["airflow-worker"]
+    mount = next(v for v in service["volumes"] if v.endswith(":/opt/airflow/config/ml_connector_tenants.yaml:ro"))
+    source = re.sub(r"\$\{[A-Z_]+:-([^}]+)\}", r"\1", mount).split(":")[0]
+    regions = re.sub(r"\$\{[A-Z_]+:-([^}]+)\}", r"\1", service["environment"]["ML_CONNECTOR_REGIONS"])
+    monkeypatch.setenv("ML_CONNECTOR_REGIONS", regions)
+    return load_config(ROOT / source)
 
 
-def test_env_example_connections_work_with_the_compose_tenants_file() -> None:
+def test_compose_uses_the_demo_tenants_file_with_the_sandbox_as_a_compose_host(
+        services: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = load_config(DEMO_TENANTS)
+    config = compose_config(services, monkeypatch)
+    assert config.tenants == demo.tenants
+    assert config.region_map() == {**demo.region_map(), "sandbox": "http://sandbox"}
+    assert not (ROOT / "deploy" / "tenants.compose.yaml").exists(), "one tenants file, not a copy that drifts"
+
+
+def test_env_example_connections_work_with_the_compose_tenants_file(
+        services: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo tenant's two AIRFLOW_CONN_* values, parsed as Airflow parses them, give sandbox:8081 and
     sandbox:8082, and the Basware host passes the region check of the compose tenants file."""
     from airflow.models import Connection
 
-    config = load_config(COMPOSE_TENANTS)
+    config = compose_config(services, monkeypatch)
     tenant = config.tenant("demo")
     example = dotenv_values(ENV_EXAMPLE)
 

@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ml_connector.field_map import DEFAULT_PROFILE, FieldMapError, IfsFieldMap, load_field_map
 
 CONFIG_ENV = "ML_CONNECTOR_TENANTS"
+# `sandbox=http://sandbox,eu=...`: region URLs over the file's, so one tenants file serves the demo on
+# loopback and in compose (where the sandbox is the service `sandbox`).
+REGIONS_ENV = "ML_CONNECTOR_REGIONS"
 DEFAULT_CONFIG = Path(__file__).parent / "demo_tenants.yaml"
 
 # Confirmed public hosts only; other regions (US, AU, CA) are added in the tenants file once known.
@@ -280,6 +283,17 @@ def _describe(error: ValidationError, data: dict[str, Any]) -> str:
     return "; ".join(lines)
 
 
+def region_overrides(value: str) -> dict[str, str]:
+    """`name=url,name=url` (from $ML_CONNECTOR_REGIONS) as a dict; a malformed item is a ConfigError."""
+    out: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        name, sep, url = item.partition("=")
+        if not (sep and name.strip() and urlsplit(url.strip()).hostname):
+            raise ConfigError(f"${REGIONS_ENV}: {item!r} is not region=URL (e.g. sandbox=http://sandbox)")
+        out[name.strip()] = url.strip()
+    return out
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> ConnectorConfig:
     """Load and validate the tenants file (argument, then $ML_CONNECTOR_TENANTS, then the bundled demo)."""
     source = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
@@ -291,6 +305,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ConnectorConfig:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with 'tenants', got {type(data).__name__}")
+    overrides = region_overrides(os.environ.get(REGIONS_ENV, ""))
+    if overrides:
+        data["regions"] = {**(data.get("regions") or {}), **overrides}
     try:
         return ConnectorConfig.model_validate(data)
     except ValidationError as exc:

@@ -51,6 +51,19 @@ print("MLC_RUN_STATE=" + str(run.state), flush=True)
 """
 
 
+def asset_events(dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    """The asset events a DAG run emitted, from Airflow's metadata DB: the asset's name and the extra."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetModel.name, AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetEvent.source_run_id == run_id, AssetEvent.source_dag_id == dag_id))
+        return [{"asset": name, **(extra or {})} for name, extra in rows]
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
     """Poll until `condition()` is truthy; a test's synchronisation point, never a timing assertion."""
     deadline = time.monotonic() + timeout

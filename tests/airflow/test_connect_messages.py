@@ -71,10 +71,12 @@ def test_an_unreachable_host_is_one_line_per_system_and_says_the_connections_wer
     assert done.stderr == "", "no retry warnings, no urllib3 text, no Airflow warnings"
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 3, done.stdout
-    assert lines[0].startswith(f"FAIL Basware: ConnectionError: cannot connect to 127.0.0.1:{bw_port}: "
-                               "Connection refused (POST /v1/tokens)")
-    assert lines[1].startswith(f"FAIL IFS Cloud: ConnectionError: cannot connect to 127.0.0.1:{ifs_port}: "
-                               "Connection refused (POST /auth/realms/sandbox/")
+    # The cause and the fix in one line each.
+    fix = "Connection refused; check the URL and that this machine reaches it"
+    assert lines[0].startswith(f"FAIL Basware: ConnectionError: cannot connect to 127.0.0.1:{bw_port}: {fix} "
+                               "(POST /v1/tokens)")
+    assert lines[1].startswith(f"FAIL IFS Cloud: ConnectionError: cannot connect to 127.0.0.1:{ifs_port}: {fix} "
+                               "(POST /auth/realms/sandbox/")
     assert "Max retries" not in done.stdout and "HTTPConnectionPool" not in done.stdout
     assert lines[2].startswith("connections mlc_down_basware and mlc_down_ifs stored in Airflow's metadata DB, "
                                "although a check failed")

@@ -98,4 +98,5 @@ def test_worker_killed_at_a_step_boundary_then_a_new_run_finishes_exactly_once(d
     assert rerun.state == "success"
     dag_env.assert_exactly_once()
     assert dag_env.watermark() is not None
-    assert dag_env.receiver.alerts == []  # a lost worker is no task failure; the rerun is clean
+    # A lost worker is no task failure; the rerun is clean (the invalid invoice's quarantine alert aside).
+    assert [a for a in dag_env.receiver.alerts if a["kind"] != "quarantines"] == []

@@ -71,16 +71,23 @@ def test_deferred_invoice_fails_the_run_holds_the_watermark_and_the_next_run_com
     assert deferred == len(dag_env.valid_ids()) - 3
     assert list(ledger.values()).count(Status.REPORTED) == 3
     assert dag_env.watermark() is None  # the window is not complete: no watermark move
-    [alert] = dag_env.receiver.alerts
+    # The invalid invoice was quarantined in the same run: that alert comes too, before the failure's.
+    quarantines, alert = dag_env.receiver.alerts
+    assert quarantines["kind"] == "quarantines" and quarantines["counts"]["deferred"] == deferred
     assert alert["task_id"] == "finalize" and alert["reason"].startswith("IncompleteRun"), alert
     assert f"{deferred} deferred" in alert["reason"]
+    # The alert names the held invoices: id, number, where each stands, and the error (with its request id).
+    mapped = sorted(i for i, status in ledger.items() if status is Status.MAPPED)
+    assert [i["invoice_id"] for i in alert["invoices"]] == mapped[:len(alert["invoices"])]
+    assert all(i["invoice_number"] and i["status"] == "mapped" and "HTTP 503" in i["last_error"]
+               for i in alert["invoices"]), alert["invoices"]
 
     dag_env.clear_faults()
     completed = dag_env.run()
     assert completed.state == "success"
     dag_env.assert_exactly_once()
     assert dag_env.watermark() is not None
-    assert len(dag_env.receiver.alerts) == 1  # nothing new to alert
+    assert len(dag_env.receiver.alerts) == 2  # nothing new to alert
 
 
 def test_proposal_changed_in_ifs_before_finalize_is_a_control_total_mismatch(dag_env: DagEnv) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dag_support import TENANT, DagEnv
+from dag_support import TENANT, DagEnv, asset_events
 
 from ml_connector.state import StateStore
 
@@ -35,6 +35,8 @@ def test_master_data_dag_sends_everything_once_then_only_the_delta(dag_env: DagE
     first = _dag().test()
     assert first.state == DagRunState.SUCCESS
     assert dag_env.fired(rule) == 2
+    [event] = asset_events(f"mlc_{TENANT}_master_data", first.run_id)
+    assert event["asset"] == f"mlc_{TENANT}_master_data_runs" and event["sent"] > 0 and event["failed"] == 0
     store = _store(dag_env)
     try:
         sent = store.master_data_sent_by(TENANT, first.run_id)

@@ -171,6 +171,10 @@ def test_quarantine_list_and_replay_after_the_fix(wired: Wired) -> None:
     assert "invalid_dimension" in traced.stdout and "replayed" in traced.stdout and "Next: done" in traced.stdout
     [story] = json.loads(wired.cli("trace", "--invoice", wired.unknown_company, "--json").stdout)
     assert story["status"] == "transfer_failed_reported" and story["quarantine"]["reason_code"] == "unknown_company"
+    sent = {e["client_request_id"] for e in wired.sandbox.basware.request_log}
+    calls = story["basware_requests"]
+    assert [c["state"] for c in calls] == ["acknowledged", "TransferFailed"]
+    assert all(c["client_request_id"] in sent and c["basware_request_id"] for c in calls)
     unknown = wired.cli("trace", "--invoice", "no-such-invoice")
     assert unknown.returncode == 1 and "no invoice with Basware id or invoice number" in unknown.stdout
 

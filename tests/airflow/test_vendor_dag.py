@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dag_support import connect
+from dag_support import asset_events, connect
 
 from ml_connector.config import load_config
 from mlc_sandbox.faults import FaultRule
@@ -51,6 +51,8 @@ def test_vendor_dag_creates_missing_suppliers_updates_changed_fields_and_audits_
     first = _vendor_dag().test()
     assert first.state == DagRunState.SUCCESS
     assert _counts(first)["created"] == len(missing)
+    [event] = asset_events("mlc_demo_vendors", first.run_id)
+    assert event["asset"] == "mlc_demo_vendor_runs" and event["created"] == len(missing)
     store = state_store()
     for code in missing:
         assert wired.ifs.entity(names.entity_set, **{names.supplier_id: code}) is not None

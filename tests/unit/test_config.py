@@ -75,3 +75,17 @@ def test_region_host_validation() -> None:
         validate_region_host("eu", "https://test-api.basware.com", regions)
     with pytest.raises(ConfigError, match="unknown Basware region 'us'"):
         validate_region_host("us", "https://api.basware.com", regions)
+
+
+def test_regions_from_the_environment_go_over_the_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One tenants file for the demo on loopback and in compose: $ML_CONNECTOR_REGIONS moves a region."""
+    from ml_connector.config import DEFAULT_CONFIG, load_config
+
+    assert load_config(DEFAULT_CONFIG).region_map()["sandbox"] == "http://127.0.0.1"
+    monkeypatch.setenv("ML_CONNECTOR_REGIONS", " sandbox=http://sandbox , us=https://api.us.example")
+    regions = load_config(DEFAULT_CONFIG).region_map()
+    assert (regions["sandbox"], regions["us"], regions["eu"]) == ("http://sandbox", "https://api.us.example",
+                                                                  "https://api.basware.com")
+    monkeypatch.setenv("ML_CONNECTOR_REGIONS", "sandbox")
+    with pytest.raises(ConfigError, match=r"\$ML_CONNECTOR_REGIONS: 'sandbox' is not region=URL"):
+        load_config(DEFAULT_CONFIG)

@@ -7,14 +7,13 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
-from ml_connector.basware.models import AckResult
+from ml_connector.basware.models import Acknowledgement, AckResult, Receipt
 from ml_connector.basware.transport import (
     JSON,
     BaswareTransport,
     iso,
     items,
     json_body,
-    request_id,
     seg,
     truncate,
 )
@@ -63,15 +62,17 @@ class Documents:
         found = items(json_body(resp), LIST_KEY, path)
         return found[0] if found else None
 
-    def acknowledge(self, invoice_id: str) -> AckResult:
+    def acknowledge(self, invoice_id: str) -> Acknowledgement:
         resp = self._t.api.send(
             "POST", f"/v1/accountingDocuments/{seg(invoice_id)}/acknowledge",
             headers=JSON, overrides={405: Action.IGNORE}, record_id=invoice_id,
         )
+        receipt = self._t.receipt(resp)
         if resp.status_code == 405:
-            log.info("Invoice %s was already acknowledged", invoice_id)
-            return AckResult.ALREADY_ACKNOWLEDGED
-        return AckResult.ACKNOWLEDGED
+            log.info("Invoice %s was already acknowledged (client_request_id %s)", invoice_id,
+                     receipt.client_request_id)
+            return Acknowledgement(AckResult.ALREADY_ACKNOWLEDGED, receipt)
+        return Acknowledgement(AckResult.ACKNOWLEDGED, receipt)
 
     def transfer_response(
         self,
@@ -85,8 +86,8 @@ class Documents:
         payment_block: bool = False,
         source_system: str | None = "IFS Cloud",
         transfer_date: datetime | None = None,
-    ) -> str | None:
-        """Report the ERP outcome; returns Basware's request id. `paymentBlock` is required by the spec:
+    ) -> Receipt:
+        """Report the ERP outcome; returns the call's request ids. `paymentBlock` is required by the spec:
         it is sent on every response (False unless the ERP blocks the invoice for payment)."""
         if not external_code or len(external_code) > EXTERNAL_CODE_MAX:
             raise ValueError(f"external_code must be 1..{EXTERNAL_CODE_MAX} characters")
@@ -111,4 +112,4 @@ class Documents:
             "POST", f"/v1/accountingDocuments/{seg(invoice_id)}/transferResponses",
             json=body, headers=JSON, replay_safe=False, record_id=invoice_id,
         )
-        return request_id(resp)
+        return self._t.receipt(resp)

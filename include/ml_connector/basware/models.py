@@ -19,6 +19,24 @@ class AckResult(StrEnum):
     ALREADY_ACKNOWLEDGED = "already_acknowledged"  # Basware's 405 on a second acknowledge
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What names one Basware call afterwards: the id we sent (X-BW-REQUEST-ID) and Basware's own."""
+
+    client_request_id: str | None = None
+    request_id: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in (("client_request_id", self.client_request_id),
+                                  ("basware_request_id", self.request_id)) if v}
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    result: AckResult
+    receipt: Receipt = field(default_factory=Receipt)
+
+
 @dataclass
 class UpsertResult:
     """What a chunked master-data POST did: poll `request_ids` for the asynchronous outcome."""

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 
 from ml_connector.basware.chunking import chunk_records
-from ml_connector.basware.models import UpsertResult
+from ml_connector.basware.models import Receipt, UpsertResult
 from ml_connector.http.classify import Action, Overrides
 from ml_connector.http.errors import ProtocolError, RecordError
 from ml_connector.http.paging import ContinuationHeaderPager, PageRequest, paginate
@@ -47,6 +47,12 @@ class BaswareTransport:
             resp = self.api.send("GET", target, external=True, overrides=EMPTY)
         resp.history = hops  # the continuation token may ride on the redirect
         return resp
+
+    def receipt(self, resp: requests.Response) -> Receipt:
+        """The ids of the call that got `resp`: ours from the request it answered, Basware's from it."""
+        header = self.api.request_id_header
+        sent = resp.request.headers.get(header) if header and resp.request is not None else None
+        return Receipt(client_request_id=sent, request_id=request_id(resp))
 
     def iter_list(self, path: str, params: dict[str, Any], key: str) -> Iterator[dict[str, Any]]:
         """Every record of a list wrapped under `key`, following the continuation header (one page in

@@ -65,4 +65,8 @@ def trace_lines(trace: Any) -> str:
     rows = [(_when(s.at), s.event, s.run_id or "", ", ".join(f"{k}={v}" for k, v in s.detail.items()))
             for s in trace.steps]
     steps = render(("WHEN (UTC)", "STEP", "RUN", "DETAIL"), rows, indent="  ") if rows else "  (no steps recorded)"
-    return "\n".join([*facts, steps, f"Next: {trace.next_step}"])
+    calls = [(_when(c["at"]), c["call"], c["state"], c["client_request_id"] or "-", c["basware_request_id"] or "-")
+             for c in trace.basware_requests]
+    requests = ["  Basware requests:", render(("WHEN (UTC)", "CALL", "STATE", "OUR REQUEST ID", "BASWARE REQUEST ID"),
+                                              calls, indent="  ")] if calls else []
+    return "\n".join([*facts, steps, *requests, f"Next: {trace.next_step}"])

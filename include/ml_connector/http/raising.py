@@ -88,7 +88,7 @@ def describe_transport_error(exc: BaseException, url: str) -> str:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         cause = (reason.__cause__ or reason.__context__) if isinstance(reason, BaseException) else None
         if isinstance(cause, OSError) and cause.strerror:
-            return f"cannot connect to {where}: {cause.strerror}"
+            return f"cannot connect to {where}: {cause.strerror}; check the URL and that this machine reaches it"
     return redact(exc)
 
 

@@ -122,8 +122,10 @@ class LedgerOps(Ops):
         ).values(**_doc_values(doc), status=Status.EXTRACTED, last_error=None, run_id=run_id, updated_at=now)
         return conn.execute(stmt).rowcount == 1
 
-    def advance(self, tenant_id: str, invoice_id: str, to_status: Status | str, **fields: Any) -> bool:
+    def advance(self, tenant_id: str, invoice_id: str, to_status: Status | str, *,
+                detail: dict[str, Any] | None = None, **fields: Any) -> bool:
         """Move forward to `to_status` and set `fields`; False if the row is already there or beyond.
+        `detail` goes into the step's event only (e.g. the Basware request ids of the call behind it).
 
         One conditional UPDATE: of two writers racing on a row, exactly one sees rowcount 1.
         """
@@ -140,11 +142,11 @@ class LedgerOps(Ops):
         stmt = update(ledger).where(_key(tenant_id, invoice_id), ledger.c.status.in_(sources)).values(
             status=target, updated_at=now, **fields
         )
-        detail = {k: v for k, v in fields.items() if k != "run_id" and v is not None}
+        story = {**{k: v for k, v in fields.items() if k != "run_id" and v is not None}, **(detail or {})}
         with self._tx() as conn:
             moved = conn.execute(stmt).rowcount == 1
             if moved:
-                _events(conn, tenant_id, [(invoice_id, target, detail)], fields.get("run_id"), now)
+                _events(conn, tenant_id, [(invoice_id, target, story)], fields.get("run_id"), now)
         if not moved:
             log.debug("tenant %s invoice %s: not moved to %s", tenant_id, invoice_id, target)
         return moved

@@ -22,7 +22,8 @@ from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import RECORD_TYPE, Reason
 from ml_connector.sync.staging import DEFAULT_BATCH_SIZE, MAX_BATCHES, Staging, StoragePath, write_batches
-from ml_connector.sync.values import ledger_amount, parse_timestamp
+from ml_connector.sync.summary import task_summary
+from ml_connector.sync.values import iso, ledger_amount, parse_timestamp
 from ml_connector.sync.window import DEFAULT_OVERLAP, STREAM, Window, plan
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,14 @@ def extract(
     batches.flush()
     resumed = batches.add_resumed(unfinished_elsewhere(ctx, batches.seen))
     win = replace(win, max_last_updated=batches.latest, truncated=truncated)
-    log.info("Tenant %s run %s: %d documents read, %d resumed, %d batches", ctx.tenant_id, ctx.run_id,
-             len(batches.seen), resumed, len(batches.refs))
+    counts = {"documents": len(batches.seen), "resumed": resumed, **_zeroed(batches.counts)}
+    log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "extract", {**counts, "batches": len(batches.refs)},
+                                ("documents", "resumed", "batches"),
+                                [f"window: changed after {iso(win.query_after) or 'the start'}"
+                                 + (f", before {iso(win.until)}" if win.until else "")
+                                 + (" (truncated: the rest waits for the next run)" if truncated else "")]))
     return {"tenant": ctx.tenant_id, "run_id": ctx.run_id, "window": win.to_dict(), "catalog": catalog_ref,
-            "batches": batches.refs,
-            "counts": {"documents": len(batches.seen), "resumed": resumed, **_zeroed(batches.counts)}}
+            "batches": batches.refs, "counts": counts}
 
 
 def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str]) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import ControlTotalMismatch
 from ml_connector.sync.flow import COUNT_KEYS
+from ml_connector.sync.summary import count_line
 from ml_connector.sync.totals import control_totals, describe_mismatch
 from ml_connector.sync.values import iso
 from ml_connector.sync.window import STREAM, Window, watermark_target
@@ -57,11 +58,11 @@ _HEADLINE = ("invoices", "created", "updated", "reported", "quarantined", "failu
 def run_summary(tenant_id: str, run_id: str, state: str, counts: Mapping[str, Any],
                 totals: Sequence[Mapping[str, Any]], watermark: str) -> str:
     """A few readable lines for the task log: the outcome, the counts, the control totals per company."""
-    headline = ", ".join(f"{k.replace('_', ' ')} {counts.get(k, 0)}" for k in _HEADLINE)
-    rest = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if k not in _HEADLINE and v)
-    lines = [f"Tenant {tenant_id} run {run_id}: {state.upper()}", f"  {headline}"]
-    if rest:
-        lines.append(f"  extract: {rest}")
+    rest = {k: v for k, v in counts.items() if k not in _HEADLINE}
+    lines = [f"Tenant {tenant_id} run {run_id}: {state.upper()}",
+             f"  {count_line({k: counts.get(k, 0) for k in _HEADLINE}, _HEADLINE)}"]
+    if any(rest.values()):
+        lines.append(f"  extract: {count_line(rest)}")
     for t in totals:
         bw, ifs = t["basware"], t["ifs"]
         verdict = "match" if t["match"] else "MISMATCH"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ml_connector.basware.models import Acknowledgement, Receipt
 from ml_connector.http.errors import (
     FatalError,
     MlConnectorError,
@@ -173,8 +174,8 @@ class InvoiceFlow:
         elif entry.status is Status.ACKNOWLEDGED:
             self._report_success(entry, entry.ifs_invoice_key, events)
         elif entry.status is Status.PROPOSAL_CREATED:
-            reporting.acknowledge(self.ctx.basware, entry.invoice_id)
-            self._advance(entry.invoice_id, Status.ACKNOWLEDGED)
+            ack = reporting.acknowledge(self.ctx.basware, entry.invoice_id)
+            self._advance(entry.invoice_id, Status.ACKNOWLEDGED, detail=_acknowledged(ack))
             self._report_success(entry, entry.ifs_invoice_key, events)
 
     # -- steps ---------------------------------------------------------------------------------------
@@ -230,10 +231,12 @@ class InvoiceFlow:
         reference = reference or "?"
         tenant_id, run_id = self.ctx.tenant_id, self.ctx.run_id
         code = reporting.external_code(tenant_id, entry.invoice_id, success=True, version=entry.fingerprint)
-        self._transfer(entry.invoice_id, code, True, reporting.success_message(reference), reference)
+        receipt = self._transfer(entry.invoice_id, code, True, reporting.success_message(reference), reference)
         with self.ctx.store.transaction() as tx:
-            tx.advance(tenant_id, entry.invoice_id, Status.REPORTED, external_code=code, run_id=run_id)
+            tx.advance(tenant_id, entry.invoice_id, Status.REPORTED, external_code=code, run_id=run_id,
+                       detail=_transferred(receipt, True))
             tx.resolve(tenant_id, RECORD_TYPE, entry.invoice_id)  # a replayed invoice leaves quarantine
+        self._log_reported(entry, True, code, receipt, reference)
         events.append("reported")
 
     def _report_failure(self, entry: LedgerEntry, events: list[str]) -> None:
@@ -243,22 +246,36 @@ class InvoiceFlow:
         name = label(q.payload) if q and isinstance(q.payload, Mapping) else None
         code = reporting.external_code(self.ctx.tenant_id, entry.invoice_id, success=False,
                                        version=entry.fingerprint)
-        reporting.acknowledge(self.ctx.basware, entry.invoice_id)
-        self._transfer(entry.invoice_id, code, False, reporting.failure_message(reason_code, reason, name))
-        self._advance(entry.invoice_id, Status.TRANSFER_FAILED_REPORTED, external_code=code)
+        ack = reporting.acknowledge(self.ctx.basware, entry.invoice_id)
+        # Not a ledger step (quarantined goes straight to transfer_failed_reported), but part of the story.
+        self.ctx.store.note_event(self.ctx.tenant_id, entry.invoice_id, Status.ACKNOWLEDGED, _acknowledged(ack),
+                                  run_id=self.ctx.run_id)
+        receipt = self._transfer(entry.invoice_id, code, False,
+                                 reporting.failure_message(reason_code, reason, name))
+        self._advance(entry.invoice_id, Status.TRANSFER_FAILED_REPORTED, external_code=code,
+                      detail=_transferred(receipt, False))
+        self._log_reported(entry, False, code, receipt, None)
         events.append("failures_reported")
 
     def _transfer(self, invoice_id: str, code: str, success: bool, message: str,
-                  reference: str | None = None) -> None:
+                  reference: str | None = None) -> Receipt:
         try:
-            reporting.transfer(self.ctx.basware, invoice_id, code=code, success=success, message=message,
-                               reference=reference)
+            return reporting.transfer(self.ctx.basware, invoice_id, code=code, success=success, message=message,
+                                      reference=reference)
         except NotFoundError:
             raise
-        except RecordError:
+        except RecordError as exc:
             # Refused: fine if Basware already shows this outcome (our earlier response landed unseen).
             if not reporting.basware_shows(self.ctx.basware, invoice_id, success):
                 raise
+            return Receipt(exc.client_request_id, exc.request_id)
+
+    def _log_reported(self, entry: LedgerEntry, success: bool, code: str, receipt: Receipt,
+                      reference: str | None) -> None:
+        log.info("Reported %s to Basware as %s: tenant %s, IFS proposal %s, externalCode %s, "
+                 "client_request_id %s, basware_request_id %s", _named(entry), reporting.basware_state(success),
+                 self.ctx.tenant_id, reference or entry.ifs_invoice_key or "-", code, receipt.client_request_id,
+                 receipt.request_id)
 
     def _quarantine(self, entry: LedgerEntry, code: str, reason: str, doc: Mapping[str, Any],
                    events: list[str]) -> None:
@@ -266,7 +283,7 @@ class InvoiceFlow:
         with self.ctx.store.transaction() as tx:
             tx.quarantine(tenant_id, RECORD_TYPE, entry.invoice_id, code, reason, dict(doc), run_id=run_id)
             tx.advance(tenant_id, entry.invoice_id, Status.QUARANTINED, last_error=reason, run_id=run_id)
-        log.warning("Quarantined invoice %s [%s]: %s", entry.invoice_id, code, reason)
+        log.warning("Quarantined %s [%s]: %s", _named(entry), code, reason)
         events.append("quarantined")
 
     def _advance(self, invoice_id: str, status: Status, **changes: Any) -> bool:
@@ -281,8 +298,21 @@ class InvoiceFlow:
         return doc
 
     def _note(self, invoice_id: str, exc: MlConnectorError, what: str) -> None:
-        log.warning("Invoice %s %s: %s", invoice_id, what, exc)
+        log.warning("Invoice %s of tenant %s %s: %s", invoice_id, self.ctx.tenant_id, what, exc)
         self.ctx.store.record_error(self.ctx.tenant_id, invoice_id, redact(str(exc)), run_id=self.ctx.run_id)
+
+
+def _named(entry: LedgerEntry) -> str:
+    """`invoice 4711 (no. INV-2026-001)`: the id for tracing, the number the AP team knows."""
+    return f"invoice {entry.invoice_id}" + (f" (no. {entry.invoice_number})" if entry.invoice_number else "")
+
+
+def _acknowledged(ack: Acknowledgement) -> dict[str, str]:
+    return {**ack.receipt.to_json(), "basware_state": ack.result.value}
+
+
+def _transferred(receipt: Receipt, success: bool) -> dict[str, str]:
+    return {**receipt.to_json(), "basware_state": reporting.basware_state(success)}
 
 
 def _reason_code(exc: RecordError) -> str:

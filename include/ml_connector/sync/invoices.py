@@ -30,6 +30,7 @@ from ml_connector.sync.flow import COUNT_KEYS, HOLDING_EVENTS, InvoiceFlow, Invo
 from ml_connector.sync.invoice_suppliers import VendorDirectory
 from ml_connector.sync.replay import replay
 from ml_connector.sync.staging import StoragePath, read_json
+from ml_connector.sync.summary import task_summary
 from ml_connector.sync.values import iso
 
 __all__ = ["extract", "finalize", "list_quarantine", "process_batch", "replay"]
@@ -39,6 +40,13 @@ log = logging.getLogger(__name__)
 # Stages whose invoices go through in parallel threads (bounded per system by the tenant's throttles);
 # mapping is local and supplier creation must not race on one supplier, so those stay one by one.
 CONCURRENT_STAGES = (Stage.UPSERT_PROPOSALS, Stage.REPORT_BACK)
+# The counts each stage's log summary always shows (others appear when not zero).
+STAGE_HEADLINE: dict[Stage | None, tuple[str, ...]] = {
+    Stage.MAP_DIMENSIONS: ("quarantined", "deferred"),
+    Stage.RECONCILE_VENDORS: ("suppliers_created", "quarantined", "deferred"),
+    Stage.UPSERT_PROPOSALS: ("created", "updated", "unchanged", "quarantined", "deferred"),
+    Stage.REPORT_BACK: ("reported", "failures_reported", "deferred"),
+}
 
 
 def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[str, Any], *,
@@ -65,7 +73,9 @@ def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[s
             counts.update(events)
             if HOLDING_EVENTS.intersection(events):
                 held.add(item.invoice_id)
-    log.info("Batch %s%s: %s", batch_ref["ref"], f" {stage}" if stage else "", dict(counts))
+    what = f"{stage or 'all stages'} of batch {batch_ref['ref']} (counts so far)"
+    log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, what, {"invoices": len(items), **counts},
+                                ("invoices", *STAGE_HEADLINE.get(stage, COUNT_KEYS))))
     return {"ref": batch_ref["ref"], "batch": batch_ref["ref"], "invoices": len(batch["items"]), **counts,
             "held": sorted(held)}
 

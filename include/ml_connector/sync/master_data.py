@@ -26,6 +26,7 @@ from ml_connector.ifs.client import IfsClient
 from ml_connector.ifs.odata import Query
 from ml_connector.sync.catalog import normalise
 from ml_connector.sync.context import TenantContext
+from ml_connector.sync.summary import task_summary
 from ml_connector.sync.values import parse_date
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,9 @@ def sync_master_data(ctx: TenantContext, *, today: date | None = None, wait_time
     ctx.store.record_master_data_hashes(ctx.tenant_id, accepted, run_id=ctx.run_id)
     _settle_quarantine(ctx, planned, accepted, failed)
     summary = _summary(planned, accepted, failed)
-    log.info("tenant %s master data: %s", ctx.tenant_id, summary["counts"])
+    sent = ", ".join(f"{target} {n}" for target, n in summary["sent_by_target"].items())
+    log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "master data IFS -> Basware", summary["counts"],
+                                tuple(summary["counts"]), [f"sent by target: {sent}"] if sent else []))
     return summary
 
 

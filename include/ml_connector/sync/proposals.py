@@ -100,13 +100,15 @@ def upsert_proposal(
     current = _single(ifs, found, draft)
     if current is None:
         key = _create(ifs, draft, batch, settle, sleep)
-        log.info("Created IFS proposal %s for Basware invoice %s", key.ref, draft.invoice_id)
+        log.info("Created IFS proposal %s for Basware invoice %s (no. %s)", key.ref, draft.invoice_id,
+                 draft.header.get("invoice_no"))
         return UpsertResult(key, Outcome.CREATED)
     key = ProposalKey.of(current, cfg.keys)
     changed = _update_header(ifs, key, draft, current)
     changed = _sync_rows(ifs, key, draft.rows) or changed
     if changed:
-        log.info("Updated IFS proposal %s for Basware invoice %s", key.ref, draft.invoice_id)
+        log.info("Updated IFS proposal %s for Basware invoice %s (no. %s)", key.ref, draft.invoice_id,
+                 draft.header.get("invoice_no"))
     return UpsertResult(key, Outcome.UPDATED if changed else Outcome.UNCHANGED)
 
 

@@ -7,13 +7,10 @@ same code and a resend is recognised as a duplicate, never applied twice.
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from ml_connector.basware.client import BaswareClient
-from ml_connector.basware.models import AckResult
-
-log = logging.getLogger(__name__)
+from ml_connector.basware.models import Acknowledgement, Receipt
 
 NAMESPACE = uuid.UUID("8d4f6c2e-5a1b-4f0e-9c3d-2b7a6e1f0c94")  # fixed forever: codes must not change
 MESSAGE_MAX = 250
@@ -48,18 +45,21 @@ def shorten(text: str, limit: int = MESSAGE_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def acknowledge(basware: BaswareClient, invoice_id: str) -> bool:
-    """True when this call acknowledged it; False when it already was (Basware's 405)."""
-    return basware.documents.acknowledge(invoice_id) is AckResult.ACKNOWLEDGED
+def acknowledge(basware: BaswareClient, invoice_id: str) -> Acknowledgement:
+    """Acknowledged by this call, or already before it (Basware's 405); with the call's request ids."""
+    return basware.documents.acknowledge(invoice_id)
 
 
 def transfer(basware: BaswareClient, invoice_id: str, *, code: str, success: bool, message: str,
-             reference: str | None = None) -> None:
+             reference: str | None = None) -> Receipt:
     voucher = reference if reference and len(reference) <= VOUCHER_MAX else None
-    request_id = basware.documents.transfer_response(invoice_id, external_code=code, success=success,
-                                                     message=message, voucher_number1=voucher)
-    log.info("Reported invoice %s to Basware as %s (externalCode %s, request_id %s)", invoice_id,
-             "transferred" if success else "failed", code, request_id)
+    return basware.documents.transfer_response(invoice_id, external_code=code, success=success,
+                                               message=message, voucher_number1=voucher)
+
+
+def basware_state(success: bool) -> str:
+    """The processing status a transfer response leaves the document in."""
+    return TRANSFERRED if success else TRANSFER_FAILED
 
 
 def basware_shows(basware: BaswareClient, invoice_id: str, success: bool) -> bool:

@@ -53,6 +53,8 @@ class InvoiceTrace:
     quarantine: dict[str, Any] | None
     steps: list[TraceStep]
     next_step: str
+    # Each acknowledge and transfer response sent to Basware: our request id, Basware's, the state it left.
+    basware_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,7 +77,15 @@ def _trace(store: StateStore, entry: LedgerEntry) -> InvoiceTrace:
                  "gross": _text(entry.gross_amount)},
         attempts=entry.attempts, last_error=entry.last_error, quarantine=_quarantine(held), steps=steps,
         next_step=NEXT_STEP[entry.status].format(tenant=entry.tenant_id, invoice=entry.invoice_id),
+        basware_requests=[_basware_request(s) for s in steps if s.detail.get("basware_state")],
     )
+
+
+def _basware_request(step: TraceStep) -> dict[str, Any]:
+    call = "acknowledge" if step.event == Status.ACKNOWLEDGED else "transferResponse"
+    return {"at": step.at, "call": call, "state": step.detail["basware_state"], "run_id": step.run_id,
+            "client_request_id": step.detail.get("client_request_id"),
+            "basware_request_id": step.detail.get("basware_request_id")}
 
 
 def _quarantine(held: QuarantineEntry | None) -> dict[str, Any] | None:

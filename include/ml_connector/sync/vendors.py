@@ -25,6 +25,7 @@ from ml_connector.sync import vendor_duplicates, vendor_numbers
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import DuplicateSupplier
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory, supplier_body
+from ml_connector.sync.summary import task_summary
 from ml_connector.sync.vendor_conflicts import (
     BASWARE,
     IFS,
@@ -58,8 +59,11 @@ def sync_basware_to_ifs(ctx: TenantContext, *, since: datetime | None = None) ->
         newest = max(newest or "", str(vendor.get("lastUpdated") or "")) or None
         _sync_counted(ctx, reconciler, suppliers, versions, vendor, counts)
     versions.flush()
-    if newest and not counts["quarantined"]:
+    moved = newest is not None and not counts["quarantined"]
+    if newest is not None and moved:
         ctx.store.advance_watermark(ctx.tenant_id, STREAM, newest, run_id=ctx.run_id)
+    log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "vendors Basware -> IFS", counts, tuple(counts),
+                                [f"watermark {'moved to ' + str(newest) if moved else 'kept'}"]))
     return {"run_id": ctx.run_id, "counts": counts}
 
 

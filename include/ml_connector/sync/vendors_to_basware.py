@@ -26,6 +26,7 @@ from ml_connector.field_map import SuppliersMap
 from ml_connector.http.errors import NotFoundError, RecordError
 from ml_connector.state import AuditAction, SourceSystem
 from ml_connector.sync.context import TenantContext
+from ml_connector.sync.summary import task_summary
 from ml_connector.sync.values import parse_timestamp
 from ml_connector.sync.vendor_conflicts import (
     BASWARE,
@@ -99,8 +100,10 @@ def sync_ifs_to_basware(ctx: TenantContext, *, since: datetime | None = None, wa
     versions.flush()
     if newest is not None:  # refused ones are in the quarantine and sent again from there
         ctx.store.advance_watermark(ctx.tenant_id, STREAM, newest, run_id=ctx.run_id)
-    summary = {"run_id": ctx.run_id, "counts": {k: counts[k] for k in _COUNTS}, "refused": refused}
-    log.info("tenant %s IFS -> Basware vendors: %s", ctx.tenant_id, summary["counts"])
+    totals = {k: counts[k] for k in _COUNTS}
+    summary = {"run_id": ctx.run_id, "counts": totals, "refused": refused}
+    log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "vendors IFS -> Basware", totals, tuple(totals),
+                                [f"refused by Basware: {len(refused)}"]))
     return summary
 
 

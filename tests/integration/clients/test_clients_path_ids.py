@@ -23,9 +23,9 @@ def test_every_document_endpoint_addresses_a_hostile_id(sb: Sandbox, invoice_id:
     try:
         found = client.documents.get(invoice_id)
         assert found is not None and found["invoiceId"] == invoice_id
-        assert client.documents.acknowledge(invoice_id) is AckResult.ACKNOWLEDGED
+        assert client.documents.acknowledge(invoice_id).result is AckResult.ACKNOWLEDGED
         assert sb.basware.document_status(invoice_id) == "TransferInProgress"
-        assert client.documents.acknowledge(invoice_id) is AckResult.ALREADY_ACKNOWLEDGED
+        assert client.documents.acknowledge(invoice_id).result is AckResult.ALREADY_ACKNOWLEDGED
         client.documents.transfer_response(invoice_id, external_code="IFS-HOSTILE-1", success=True,
                                            voucher_number1="V1")
         assert sb.basware.document_status(invoice_id) == "Transferred"

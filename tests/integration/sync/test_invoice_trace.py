@@ -24,6 +24,15 @@ def test_a_transferred_invoice_tells_its_steps_in_order(env: Env) -> None:
     text = trace_lines(trace)
     assert invoice_id in text and trace.ifs_invoice_key in text and "proposal_created" in text
 
+    # The acknowledge and transfer response as Basware saw them: the id we sent and the id it answered with.
+    seen = {(e["path"].rsplit("/", 1)[-1], e["client_request_id"]): e["request_id"]
+            for e in env.sb.basware.request_log if invoice_id in e["path"] and e["method"] == "POST"}
+    calls = [(c["call"], c["state"]) for c in trace.basware_requests]
+    assert calls == [("acknowledge", "acknowledged"), ("transferResponse", "Transferred")]
+    for call, path in zip(trace.basware_requests, ("acknowledge", "transferResponses"), strict=True):
+        assert seen[(path, call["client_request_id"])] == call["basware_request_id"]
+        assert call["client_request_id"] in text and call["basware_request_id"] in text
+
 
 def test_a_quarantined_then_replayed_invoice_shows_reason_replay_and_outcome(env: Env) -> None:
     invoice_id = env.sb.basware.add_documents(1, "unknown_cost_center")[0]
@@ -45,8 +54,13 @@ def test_a_quarantined_then_replayed_invoice_shows_reason_replay_and_outcome(env
     [done] = trace_invoices(env.store, env.tenant_id, invoice_id)
     events = [s.event for s in done.steps]
     # Re-sent by the AP team, the document is a new version: the replay re-extracts it.
-    assert events == ["extracted", "quarantined", "transfer_failed_reported", "replayed", "re-extracted", "mapped",
-                      "proposal_created", "acknowledged", "reported"]
+    assert events == ["extracted", "quarantined", "acknowledged", "transfer_failed_reported", "replayed",
+                      "re-extracted", "mapped", "proposal_created", "acknowledged", "reported"]
+    # Both rounds of reporting, each call with our request id and Basware's.
+    assert [(c["call"], c["state"]) for c in done.basware_requests] == [
+        ("acknowledge", "acknowledged"), ("transferResponse", "TransferFailed"),
+        ("acknowledge", "acknowledged"), ("transferResponse", "Transferred")]
+    assert all(c["client_request_id"] and c["basware_request_id"] for c in done.basware_requests)
     assert done.quarantine is not None and done.quarantine["resolved_at"] and done.quarantine["replays"] == 1
 
 

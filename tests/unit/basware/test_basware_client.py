@@ -122,18 +122,19 @@ def test_get_accounting_document_follows_redirect(server: LocalServer, client: B
 
 def test_second_acknowledge_is_not_an_error(server: LocalServer, client: BaswareClient) -> None:
     fake = FakeBasware(server, [])
-    assert client.documents.acknowledge("INV-1") is AckResult.ACKNOWLEDGED
+    assert client.documents.acknowledge("INV-1").result is AckResult.ACKNOWLEDGED
     fake.routes[("POST", "/v1/accountingDocuments/INV-1/acknowledge")] = server.Reply(405)
-    assert client.documents.acknowledge("INV-1") is AckResult.ALREADY_ACKNOWLEDGED
+    assert client.documents.acknowledge("INV-1").result is AckResult.ALREADY_ACKNOWLEDGED
 
 
 def test_transfer_response_body_and_limits(server: LocalServer, client: BaswareClient) -> None:
     fake = FakeBasware(server, [])
     fake.routes[("POST", "/v1/accountingDocuments/INV-1/transferResponses")] = server.Reply(
         200, {}, {"x-amzn-RequestId": "amzn-tr-1"})
-    rid = client.documents.transfer_response("INV-1", external_code="T-1", success=False, message="x" * 400,
-                                             voucher_number1="V100")
-    assert rid == "amzn-tr-1"
+    receipt = client.documents.transfer_response("INV-1", external_code="T-1", success=False, message="x" * 400,
+                                                 voucher_number1="V100")
+    assert receipt.request_id == "amzn-tr-1"
+    assert receipt.client_request_id == api_calls(server)[-1].headers["x-bw-request-id"]
     body = api_calls(server)[-1].json()
     assert len(body["responseMessage"]) == 250 and body["responseMessage"].endswith("...")
     assert body["externalCode"] == "T-1" and body["success"] is False and body["voucherNumber1"] == "V100"

@@ -23,3 +23,14 @@ def test_outcome_counts_and_totals_per_company() -> None:
 def test_a_mismatch_stands_out() -> None:
     wrong = {**TOTAL, "ifs": {**TOTAL["ifs"], "count": 1, "gross": "60.00"}, "match": False}
     assert "| MISMATCH" in run_summary("acme", "r", "partial", {}, [wrong], "-")
+
+
+def test_a_task_summary_names_tenant_run_and_task_and_keeps_zero_headline_counts() -> None:
+    from ml_connector.sync.summary import task_summary
+
+    counts = {"invoices": 5, "created": 4, "updated": 0, "quarantined": 1, "skipped": 0, "held": ["x"]}
+    text = task_summary("acme", "manual__1", "upsert_proposals of batch b1", counts,
+                        ("invoices", "created", "updated"), ["window: changed after the start"])
+    assert text.splitlines() == ["Tenant acme run manual__1, upsert_proposals of batch b1:",
+                                 "  invoices 5, created 4, updated 0, quarantined 1",
+                                 "  window: changed after the start"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 
 from ml_connector.airflow.notifier import TenantFailureNotifier
 from ml_connector.config import ConfigError, TenantConfig
@@ -37,10 +37,16 @@ def tenant_dag(tenant: TenantConfig, *, dag_id: str, kind: str, description: str
     )
 
 
+def runs_asset(tenant_id: str, kind: str) -> Asset:
+    """The asset each finished run of a tenant's `kind` DAG emits an event to, its counts in the extra:
+    the Assets view and the run's Asset Events show what a green run moved and what it quarantined."""
+    return Asset(name=f"mlc_{tenant_id}_{kind}_runs", uri=f"x-ml-connector://{tenant_id}/{kind}-runs",
+                 group="ml-connector")
+
+
 def tenant_default_args(tenant: TenantConfig, retries: int) -> dict[str, Any]:
     """Task retries with backoff, and the tenant's failure alert on every task."""
-    notifier = TenantFailureNotifier(tenant.tenant_id, webhook_conn_id=tenant.alerts.webhook_conn_id,
-                                     email=tenant.alerts.email)
+    notifier = TenantFailureNotifier.for_tenant(tenant)
     return {"owner": "ml-connector", "retries": retries, "retry_delay": timedelta(seconds=30),
             "retry_exponential_backoff": True, "on_failure_callback": notifier}
 

@@ -15,11 +15,13 @@ from typing import Any
 
 from airflow.sdk import DAG, XComArg, get_current_context, task, task_group
 
-from ml_connector.airflow.dags.common import run_window, tenant_dag, window_params
+from ml_connector.airflow.dags.common import run_window, runs_asset, tenant_dag, window_params
+from ml_connector.airflow.notifier import TenantFailureNotifier
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync import invoices
 from ml_connector.sync.flow import Stage
+from ml_connector.sync.outcome import held_invoices, outcome_figures, quarantined_in_run
 from ml_connector.webhooks import settle_deliveries
 
 # What the DAG's Docs panel shows: written for the finance-IT operator, not the developer.
@@ -44,19 +46,26 @@ outage; `airflow backfill create` over a date range re-reads each scheduled inte
 `ml-connector quarantine list --tenant {tenant}` shows each with its reason; fix the cause (tenants
 file, or the missing value in IFS), then `ml-connector replay --tenant {tenant} --all`.
 A red run means some invoices were deferred (a system was unreachable): the next run resumes them.
-The `finalize` task log has the run's counts and control totals.
+A green run can still have quarantined invoices: its event on the asset `mlc_{tenant}_invoice_runs`
+(the run's *Asset Events*) counts moved / quarantined / deferred, and the tenant's alert names them.
+Every task log ends with its counts; `finalize` adds the control totals per company.
+One invoice's whole story (IFS key, Basware request ids): `ml-connector trace --tenant {tenant} --invoice ID`.
 """
 
 
 class IncompleteRun(RuntimeError):
     """Some invoices of the run are neither reported nor quarantined (deferred or failed): the run is
-    marked failed so the alert fires; the next run resumes them from the ledger."""
+    marked failed so the alert fires; the next run resumes them from the ledger. `invoices` names them
+    (id, number, IFS key, last error and Basware request ids) for the alert."""
 
-    def __init__(self, tenant_id: str, outcome: dict[str, Any]) -> None:
+    def __init__(self, tenant_id: str, outcome: dict[str, Any], invoices: list[dict[str, Any]] | None = None) -> None:
         counts = outcome["counts"]
+        self.invoices = list(invoices or [])
+        named = "; ".join(f"{i['invoice_id']} (no. {i.get('invoice_number') or '-'}, {i['status']})"
+                          for i in self.invoices[:5])
         super().__init__(f"tenant {tenant_id}: run {outcome['run_id']} is {outcome['state']}: "
                          f"{counts.get('deferred', 0)} deferred, {counts.get('failed', 0)} failed; "
-                         f"watermark {outcome['watermark']['reason']}")
+                         f"watermark {outcome['watermark']['reason']}" + (f"; held: {named}" if named else ""))
 
 
 def invoice_dag_id(tenant_id: str) -> str:
@@ -130,14 +139,27 @@ def batch_group(runtime: TenantRuntime) -> Any:
 
 
 def finalize_task(runtime: TenantRuntime) -> Any:
-    @task(task_id="finalize", trigger_rule="all_done")
+    runs = runs_asset(runtime.tenant.tenant_id, "invoice")
+
+    @task(task_id="finalize", trigger_rule="all_done", outlets=[runs])
     def finalize(summary: dict[str, Any], results: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
-        """Runs even when a batch failed: the run is recorded and the watermark stays put."""
-        ctx = runtime.context(get_current_context()["run_id"])
-        outcome = invoices.finalize(ctx, summary, with_lost_batches(batch_results(results), batches))
+        """Runs even when a batch failed: the run is recorded and the watermark stays put. A run that
+        quarantined invoices is green, so it says so twice: in its asset event and in an alert."""
+        context = get_current_context()
+        ctx = runtime.context(context["run_id"])
+        finished = with_lost_batches(batch_results(results), batches)
+        outcome = invoices.finalize(ctx, summary, finished)
         # Webhook deliveries whose invoices are now final leave the inbox (partial runs settle too).
         outcome["webhook_deliveries_settled"] = settle_deliveries(ctx.store, ctx.tenant_id)
+        figures = outcome_figures(outcome)
+        quarantined = quarantined_in_run(ctx.store, ctx.tenant_id, ctx.run_id) if figures["quarantined"] else []
+        context["outlet_events"][runs].extra = {**figures, "quarantined_invoices": [
+            {"invoice_id": q["invoice_id"], "invoice_number": q["invoice_number"], "reason_code": q["reason_code"]}
+            for q in quarantined]}
+        if quarantined:
+            TenantFailureNotifier.for_tenant(runtime.tenant).alert_quarantines(context, figures, quarantined)
         if outcome["state"] != "success":
-            raise IncompleteRun(ctx.tenant_id, outcome)
+            held = {i for r in finished for i in r.get("held") or ()}
+            raise IncompleteRun(ctx.tenant_id, outcome, held_invoices(ctx.store, ctx.tenant_id, held))
         return outcome
     return finalize

@@ -8,15 +8,18 @@ backfill run simply compares everything again: the content hashes make it send o
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from typing import Any
 
 from airflow.sdk import DAG, get_current_context, task
 
-from ml_connector.airflow.dags.common import tenant_dag
+from ml_connector.airflow.dags.common import runs_asset, tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync.gaps import create_missing, find_gaps
 from ml_connector.sync.master_data import sync_master_data
+from ml_connector.sync.summary import task_summary
 
 OPERATOR_GUIDE = """\
 ### IFS GL accounts and code parts ↔ Basware master data (tenant `{tenant}`)
@@ -28,6 +31,9 @@ that changed since the last run to Basware (closed values as inactive, never del
 **Records Basware refused** are quarantined with Basware's reason (`ml-connector quarantine list
 --tenant {tenant}`) and sent again by the next run. `ml-connector gaps --tenant {tenant}` shows the gaps.
 """
+
+
+log = logging.getLogger(__name__)
 
 
 class MasterDataRejected(RuntimeError):
@@ -58,15 +64,24 @@ def gaps_task(runtime: TenantRuntime) -> Any:
         ctx = runtime.context(get_current_context()["run_id"])
         found = find_gaps(ctx)
         created = create_missing(ctx, found)
+        by_company = Counter(g.company for g in found)
+        log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "mapping gaps", {"gaps": len(found),
+                                    "created_in_ifs": len(created)}, ("gaps", "created_in_ifs"),
+                                    [f"by company: {', '.join(f'{c} {n}' for c, n in sorted(by_company.items()))}"]
+                                    if by_company else []))
         return {"gaps": [g.to_json() for g in found], "created_in_ifs": [g.to_json() for g in created]}
     return gaps
 
 
 def push_task(runtime: TenantRuntime) -> Any:
-    @task(task_id="push")
+    runs = runs_asset(runtime.tenant.tenant_id, "master_data")
+
+    @task(task_id="push", outlets=[runs])
     def push() -> dict[str, Any]:
-        ctx = runtime.context(get_current_context()["run_id"])
+        context = get_current_context()
+        ctx = runtime.context(context["run_id"])
         summary = sync_master_data(ctx)
+        context["outlet_events"][runs].extra = {"run_id": ctx.run_id, **summary["counts"]}
         if summary["failed"]:
             raise MasterDataRejected(f"tenant {ctx.tenant_id}: Basware refused {len(summary['failed'])} "
                                      f"master-data record(s), quarantined: {', '.join(list(summary['failed'])[:5])}")

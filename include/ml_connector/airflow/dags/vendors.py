@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
-from ml_connector.airflow.dags.common import run_window, tenant_dag, window_params
+from ml_connector.airflow.dags.common import run_window, runs_asset, tenant_dag, window_params
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
 from ml_connector.sync import vendors
@@ -80,12 +80,16 @@ def resolve_task(runtime: TenantRuntime) -> Any:
 
 
 def basware_to_ifs_task(runtime: TenantRuntime) -> Any:
-    @task(task_id="basware_to_ifs")
+    runs = runs_asset(runtime.tenant.tenant_id, "vendor")
+
+    @task(task_id="basware_to_ifs", outlets=[runs])
     def basware_to_ifs() -> dict[str, Any]:
         context = get_current_context()
         window = run_window(context)
-        return vendors.sync_basware_to_ifs(runtime.context(context["run_id"]),
-                                           since=window[0] if window else None)
+        summary = vendors.sync_basware_to_ifs(runtime.context(context["run_id"]),
+                                              since=window[0] if window else None)
+        context["outlet_events"][runs].extra = {"run_id": context["run_id"], **summary["counts"]}
+        return summary
     return basware_to_ifs
 
 
