@@ -15,7 +15,7 @@ from airflow.sdk import DAG, get_current_context, task
 from ml_connector.airflow.dags.common import tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
-from ml_connector.sync.gaps import create_missing, find_gaps
+from ml_connector.sync.gaps import create_missing, find_gaps, record_gaps
 from ml_connector.sync.master_data import sync_master_data
 
 OPERATOR_GUIDE = """\
@@ -58,6 +58,7 @@ def gaps_task(runtime: TenantRuntime) -> Any:
         ctx = runtime.context(get_current_context()["run_id"])
         found = find_gaps(ctx)
         created = create_missing(ctx, found)
+        record_gaps(ctx, found, created)
         return {"gaps": [g.to_json() for g in found], "created_in_ifs": [g.to_json() for g in created]}
     return gaps
 
