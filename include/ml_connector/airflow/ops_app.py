@@ -147,16 +147,19 @@ class OpsPage:
         return loaded, [t for t in loaded.tenants if may(user, "GET", t.tenant_id)]
 
     def page(self, params: dict[str, str], user: Any) -> HTMLResponse:
+        """All tenants the user may see, or the one of `?tenant=` (the trace form sends it too)."""
         _, tenants = self.visible(user)
         state = self._store()
-        overviews = [tenant_overview(state, t.tenant_id, dag_runs(t)) for t in tenants]
+        shown = [t for t in tenants if t.tenant_id == params["tenant"]] if params.get("tenant") else tenants
+        overviews = [tenant_overview(state, t.tenant_id, dag_runs(t)) for t in shown]
         trace = None
         wanted, invoice = params.get("tenant", ""), (params.get("invoice") or "").strip()
         if invoice and wanted in {t.tenant_id for t in tenants}:
             trace = TraceView(wanted, invoice, trace_invoices(state, wanted, invoice))
         can_replay = {t.tenant_id for t in tenants if may(user, "POST", t.tenant_id)}
         html = render_page(overviews, user=user.get_name(), csrf_token=self.csrf().issue(user.get_id()),
-                           can_replay=can_replay, trace=trace, notice=_notice(params))
+                           can_replay=can_replay, trace=trace, notice=_notice(params),
+                           tenants=[t.tenant_id for t in tenants])
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "SAMEORIGIN",
                                            "Referrer-Policy": "same-origin"})
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from ml_connector.ops.overview import RUN_COUNTS, TenantOverview
 from ml_connector.sync.trace import InvoiceTrace
@@ -21,9 +22,10 @@ h3{font-size:15px;margin:16px 0 6px}table{border-collapse:collapse;margin:4px 0 
 td,th{border:1px solid #cbd5e0;padding:3px 8px;text-align:left;vertical-align:top}th{background:#edf2f7}
 .num{text-align:right}.muted{color:#718096}.ok,.success{color:#2f855a;font-weight:600}
 .fail,.failed{color:#c53030;font-weight:600}.running,.queued,.partial{color:#b7791f;font-weight:600}
-.figures{display:flex;gap:12px;flex-wrap:wrap}.figure{border:1px solid #cbd5e0;border-radius:6px;padding:8px 14px}
-.figure b{font-size:22px;display:block}.notice{background:#ebf8ff;border:1px solid #90cdf4;padding:8px;margin:8px 0}
-button{cursor:pointer}form.inline{display:inline;margin:0}
+.figures{display:flex;gap:10px;flex-wrap:wrap}.figure{border:1px solid #cbd5e0;border-radius:6px;padding:6px 12px}
+.figure b{font-size:22px;display:block}nav.tenants a{margin-right:10px}
+.notice{background:#ebf8ff;border:1px solid #90cdf4;padding:8px;margin:8px 0}
+button{cursor:pointer}form.inline{display:inline;margin:0}.t{white-space:nowrap}
 """
 
 
@@ -58,7 +60,7 @@ def _e(value: object) -> str:
 
 
 def _when(value: str | None) -> str:
-    return _e((value or "-")[:19].replace("T", " "))
+    return f'<span class="t">{_e((value or "-")[:19].replace("T", " "))}</span>'
 
 
 def _state(state: str | None) -> str:
@@ -76,17 +78,20 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str, *,
 
 
 def render_page(overviews: Sequence[TenantOverview], *, user: str, csrf_token: str, can_replay: set[str],
-                trace: TraceView | None = None, notice: str | None = None) -> str:
+                trace: TraceView | None = None, notice: str | None = None, tenants: Sequence[str] = ()) -> str:
+    """`overviews`: the tenants shown; `tenants`: every tenant the user may see (for the links at the top)."""
     sections = "".join(_tenant(o, csrf_token, o.tenant in can_replay) for o in overviews)
     if not overviews:
         sections = '<p class="muted">No tenant whose DAGs you may read.</p>'
-    tenants = [o.tenant for o in overviews]
+    tenants = list(tenants) or [o.tenant for o in overviews]
+    links = " ".join(f'<a href="?tenant={quote(t)}" id="show-{_e(t)}">{_e(t)}</a>' for t in tenants)
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>ml-connector operations</title>"
             f"<style>{STYLE}</style></head><body>"
             f"<h1>ml-connector operations</h1><p class=\"muted\">Signed in as {_e(user)}. Times in UTC; "
             f"today and this week start at midnight UTC (the week on Monday).</p>"
+            f'<nav class="tenants">Tenants: <a href="./">all</a> {links}</nav>'
             + (f'<div class="notice" id="notice">{_e(notice)}</div>' if notice else "")
-            + _trace_form(tenants, trace) + (_trace(trace) if trace else "") + sections + "</body></html>")
+            + _trace_form(tenants, trace, overviews) + (_trace(trace) if trace else "") + sections + "</body></html>")
 
 
 def _tenant(o: TenantOverview, csrf_token: str, can_replay: bool) -> str:
@@ -99,12 +104,13 @@ def _figures(o: TenantOverview) -> str:
     boxes = []
     for period, label in (("today", "today"), ("week", "this week")):
         figures = o.periods[period]
-        for key, name in (("moved", "invoices moved"), ("proposals_created", "proposals created"),
-                          ("quarantined", "quarantined")):
+        for key, name in (("moved", "moved"), ("proposals_created", "proposals"), ("quarantined", "quarantined")):
             boxes.append(f'<div class="figure" id="{_e(o.tenant)}-{key}-{period}"><b>{figures[key]}</b>'
                          f"{name} {label}</div>")
     boxes.append(f'<div class="figure" id="{_e(o.tenant)}-open-quarantine"><b>{len(o.quarantine)}</b>'
                  "open in quarantine</div>")
+    in_ifs = sum(n for status, n in o.ledger.items() if status in ("proposal_created", "acknowledged", "reported"))
+    boxes.append(f'<div class="figure"><b>{in_ifs}</b>in IFS, all time</div>')
     return '<div class="figures">' + "".join(boxes) + "</div>"
 
 
@@ -118,11 +124,19 @@ def _dag_runs(o: TenantOverview) -> str:
 
 
 def _invoice_runs(o: TenantOverview) -> str:
-    rows = [(_e(r["run_id"]), _state(r["state"]), _when(r["started_at"]), _when(r["finished_at"]),
+    rows = [(_e(r["run_id"]), _outcome(r), _when(r["started_at"]), _when(r["finished_at"]),
              *(f'<span class="num">{r["counts"][k]}</span>' for k in RUN_COUNTS)) for r in o.invoice_runs]
     return "<h3>Invoice runs: outcome</h3>" + _table(
         ("RUN", "OUTCOME", "STARTED", "FINISHED", *(k.upper() for k in RUN_COUNTS)), rows,
         "No invoice run recorded yet.", css_id=f"{o.tenant}-invoice-runs")
+
+
+def _outcome(run: dict[str, Any]) -> str:
+    """A run that quarantined or deferred invoices is not plain green, whatever Airflow's state says."""
+    held = {k: run["counts"][k] for k in ("quarantined", "deferred", "failed") if run["counts"][k]}
+    if run["state"] != "success" or not held:
+        return _state(run["state"])
+    return f'<span class="partial">success, {_e(", ".join(f"{n} {k}" for k, n in held.items()))}</span>'
 
 
 def _quarantine(o: TenantOverview, csrf_token: str, can_replay: bool) -> str:
@@ -179,8 +193,9 @@ def _health(o: TenantOverview) -> str:
         css_id=f"{o.tenant}-health")
 
 
-def _trace_form(tenants: Sequence[str], trace: TraceView | None) -> str:
-    options = "".join(f'<option value="{_e(t)}"{" selected" if trace and trace.tenant == t else ""}>{_e(t)}</option>'
+def _trace_form(tenants: Sequence[str], trace: TraceView | None, shown: Sequence[TenantOverview]) -> str:
+    selected = trace.tenant if trace else (shown[0].tenant if len(shown) == 1 else None)
+    options = "".join(f'<option value="{_e(t)}"{" selected" if t == selected else ""}>{_e(t)}</option>'
                       for t in tenants)
     query = _e(trace.query) if trace else ""
     return ('<form method="get" action="" id="trace-form"><b>Trace an invoice</b> '
