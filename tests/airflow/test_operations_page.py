@@ -30,7 +30,8 @@ from test_operations import (
 
 from mlc_sandbox.runner import Sandbox, SandboxOptions
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+# Generous: the setup runs a DAG, two CLI commands and an api-server, and CI may install Chromium first.
+pytestmark = [pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(900)]
 USERS = {"admin": ("admin", "admin-pw-for-tests"), "viewer": ("viewer", "viewer-pw-for-tests")}
 PAGE = "/ml-connector/ops/"
 
@@ -148,7 +149,6 @@ def _text(driver: Any, element_id: str) -> str:
     return str(_wait(driver, f"#{element_id}").text)
 
 
-@pytest.mark.timeout(900)  # the first run in CI may install Chromium
 def test_in_chromium_log_in_see_the_run_and_replay_from_the_page(stack: Stack) -> None:
     from selenium.webdriver.common.by import By
 

@@ -25,7 +25,7 @@ td,th{border:1px solid #cbd5e0;padding:3px 8px;text-align:left;vertical-align:to
 .figures{display:flex;gap:10px;flex-wrap:wrap}.figure{border:1px solid #cbd5e0;border-radius:6px;padding:6px 12px}
 .figure b{font-size:22px;display:block}nav.tenants a{margin-right:10px}
 .notice{background:#ebf8ff;border:1px solid #90cdf4;padding:8px;margin:8px 0}
-button{cursor:pointer}form.inline{display:inline;margin:0}.t{white-space:nowrap}
+button{cursor:pointer}form.inline{display:inline;margin:0}.t{white-space:nowrap}.reason{display:inline-block;min-width:240px}
 """
 
 
@@ -124,10 +124,10 @@ def _dag_runs(o: TenantOverview) -> str:
 
 
 def _invoice_runs(o: TenantOverview) -> str:
-    rows = [(_e(r["run_id"]), _outcome(r), _when(r["started_at"]), _when(r["finished_at"]),
+    rows = [(_e(r["run_id"]), _outcome(r), _when(r["finished_at"]),
              *(f'<span class="num">{r["counts"][k]}</span>' for k in RUN_COUNTS)) for r in o.invoice_runs]
     return "<h3>Invoice runs: outcome</h3>" + _table(
-        ("RUN", "OUTCOME", "STARTED", "FINISHED", *(k.upper() for k in RUN_COUNTS)), rows,
+        ("RUN", "OUTCOME", "FINISHED", *(k.upper() for k in RUN_COUNTS)), rows,
         "No invoice run recorded yet.", css_id=f"{o.tenant}-invoice-runs")
 
 
@@ -149,12 +149,24 @@ def _quarantine(o: TenantOverview, csrf_token: str, can_replay: bool) -> str:
                       f'<input type="hidden" name="tenant" value="{_e(o.tenant)}">'
                       f'<input type="hidden" name="invoice_id" value="{_e(q["record_id"])}">'
                       f'<button type="submit" id="replay-{_e(o.tenant)}-{_e(q["record_id"])}">Replay</button></form>')
+        reason = f'<span class="reason">{_e(short_reason(q["record_id"], q["reason"]))}</span>'
         rows.append((_e(q["record_type"]), _e(q["record_id"]), _e(q["invoice_number"] or "-"), _e(q["reason_code"]),
-                     _e(q["reason"]), _e(q["ledger_status"] or "-"), _when(q["first_seen"]), _when(q["last_seen"]),
+                     reason, _e(q["ledger_status"] or "-"), f'{_when(q["first_seen"])}<br>{_when(q["last_seen"])}',
                      str(q["occurrences"]), str(q["replays"]), action))
     return "<h3>Quarantine</h3>" + _table(
-        ("TYPE", "RECORD", "NUMBER", "REASON CODE", "REASON", "LEDGER", "FIRST SEEN", "LAST SEEN", "SEEN", "REPLAYS",
-         ""), rows, "Nothing in quarantine.", css_id=f"{o.tenant}-quarantine")
+        ("TYPE", "RECORD", "NUMBER", "REASON CODE", "REASON", "LEDGER", "FIRST / LAST SEEN", "SEEN", "REPLAYS", ""),
+        rows, "Nothing in quarantine.", css_id=f"{o.tenant}-quarantine")
+
+
+def short_reason(record_id: str, reason: str | None) -> str:
+    """The reason without its "invoice <id> (<number>): " lead-in: the row shows both already."""
+    text = reason or ""
+    for lead in (f"invoice {record_id} ", f"vendor {record_id} "):
+        if text.startswith(lead):
+            text = text[len(lead):]
+            if text.startswith("(") and "): " in text:
+                text = text.partition("): ")[2]
+    return text
 
 
 def _gaps(o: TenantOverview) -> str:
