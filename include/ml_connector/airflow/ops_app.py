@@ -21,6 +21,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from ml_connector.airflow.dags.invoices import invoice_dag_id
+from ml_connector.airflow.dags.master_data import master_data_dag_id
+from ml_connector.airflow.dags.vendors import vendor_dag_id
 from ml_connector.config import ConfigError, ConnectorConfig, TenantConfig, load_config
 from ml_connector.ops.overview import DagRunRow, tenant_overview
 from ml_connector.ops.page import TraceView, render_page, replay_notice
@@ -31,11 +34,9 @@ log = logging.getLogger(__name__)
 
 CSRF_TTL_S = 8 * 3600
 MAX_FORM_BYTES = 4096
-DAG_KINDS = (("invoices", "invoices"), ("vendors", "vendors"), ("master data", "master_data"))
-
-
-def dag_id(tenant_id: str, suffix: str) -> str:
-    return f"mlc_{tenant_id}_{suffix}"  # the names dags/ gives each tenant's DAGs
+# Each tenant's DAGs as the page names them, with the functions that name them in dags/.
+TENANT_DAGS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("invoices", invoice_dag_id), ("vendors", vendor_dag_id), ("master data", master_data_dag_id))
 
 
 # -- who is asking, and may they ------------------------------------------------------------------
@@ -58,7 +59,7 @@ def may(user: Any, method: Literal["GET", "POST"], tenant_id: str) -> bool:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
     return bool(get_auth_manager().is_authorized_dag(method=method, access_entity=DagAccessEntity.RUN,
-                                                     details=DagDetails(id=dag_id(tenant_id, "invoices")),
+                                                     details=DagDetails(id=invoice_dag_id(tenant_id)),
                                                      user=user))
 
 
@@ -111,8 +112,8 @@ def dag_runs(tenant: TenantConfig, per_dag: int = 5) -> list[DagRunRow]:
 
     rows: list[DagRunRow] = []
     with create_session() as session:
-        for kind, suffix in DAG_KINDS:
-            ident = dag_id(tenant.tenant_id, suffix)
+        for kind, name in TENANT_DAGS:
+            ident = name(tenant.tenant_id)
             stmt = select(DagRun).where(DagRun.dag_id == ident).order_by(DagRun.id.desc()).limit(per_dag)
             for run in session.scalars(stmt):
                 rows.append(DagRunRow(kind, ident, run.run_id, str(run.state), str(run.run_type),
