@@ -142,3 +142,18 @@ def test_page_escapes_what_it_shows_and_offers_replay_only_where_allowed(store: 
     assert "Next:" in html and "unknown cost center" in html
     read_only = render_page([o], user="viewer", csrf_token="1.abc", can_replay=set())
     assert 'action="replay"' not in read_only
+
+
+def test_vendor_audit_shows_who_changed_which_fields_newest_first_without_values(store: StateStore,
+                                                                                 clock: Clock) -> None:
+    store.audit(TENANT, "vendor", "V-1", "created", "basware", {"name": {"before": None, "after": "Acme"}},
+                run_id="run-a")
+    clock.now = NOW + timedelta(minutes=1)
+    store.audit(TENANT, "vendor", "V-1", "updated", "basware",
+                {"vatNumber": {"before": "DE1", "after": "DE2"}, "name": {"before": "Acme", "after": "Acme AG"}},
+                run_id="run-b")
+    store.audit(TENANT, "gl_account", "6000", "updated", "ifs", {"name": {"before": "a", "after": "b"}})
+    audit = tenant_overview(store, TENANT, now=NOW).vendor_audit
+    assert [(a["vendor"], a["action"], a["system"], a["fields"]) for a in audit] == [
+        ("V-1", "updated", "basware", ["name", "vatNumber"]), ("V-1", "created", "basware", ["name"])]
+    assert "DE2" not in str(audit) and "Acme AG" not in str(audit)
