@@ -7,6 +7,7 @@ write connections through Airflow's metadata DB, where connection secrets are Fe
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +29,9 @@ from ml_connector.connection_settings import (
     BaswareConnection,
     IfsConnection,
 )
+from ml_connector.sync.health import record_check
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -115,6 +119,7 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
         results.append(check_ifs(ifs_client, tenant.companies.values()))
         if results[-1].ok:  # the names are only worth checking where the projections answer
             results.append(check_ifs_field_map(ifs_client))
+    record_checks(tenant, results)
     stored = {tenant.basware_conn_id: (basware_url, basware.client_id, creds.basware_client_secret),
               tenant.ifs_conn_id: (ifs.host, ifs.client_id, creds.ifs_client_secret)}
     return results + [r for conn_id, values in stored.items() if (r := shadowing(conn_id, values))]
@@ -148,4 +153,25 @@ def check_tenant(config: ConnectorConfig, tenant: TenantConfig) -> list[CheckRes
                 results.append(check_ifs_field_map(client))
     except ConfigError as exc:
         results.append(CheckResult("IFS Cloud", False, str(exc)))
+    record_checks(tenant, results)
     return results
+
+
+def record_checks(tenant: TenantConfig, results: list[CheckResult]) -> None:
+    """Keep each outcome for the operations page; a state store that cannot take it only costs that."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ml_connector.airflow.operations import open_store
+
+    try:
+        store = open_store()
+    except (ConfigError, SQLAlchemyError) as exc:
+        log.warning("tenant %s: check results not recorded (state store: %s)", tenant.tenant_id, exc)
+        return
+    try:
+        for result in results:
+            record_check(store, tenant.tenant_id, result.system, result.ok, result.message)
+    except SQLAlchemyError as exc:
+        log.warning("tenant %s: check results not recorded (state store: %s)", tenant.tenant_id, exc)
+    finally:
+        store.dispose()

@@ -18,6 +18,7 @@ from ml_connector.config import ConnectorConfig, TenantConfig
 from ml_connector.state import StateStore
 from ml_connector.sync import invoices
 from ml_connector.sync.context import TenantContext
+from ml_connector.sync.health import token_observer
 
 # Replay outcomes that leave nothing for the operator to do; any other one makes `replay` exit 1.
 REPLAY_DONE = ("transferred",)
@@ -37,6 +38,8 @@ def tenant_context(config: ConnectorConfig, tenant: TenantConfig, run_id: str) -
     store = open_store()
     try:
         with basware.build_client(config.region_map()) as bw_client, ifs.build_client() as ifs_client:
+            for client, system in ((bw_client, "basware"), (ifs_client, "ifs_cloud")):
+                client.tokens.observe(f"health:{tenant.tenant_id}", token_observer(store, tenant.tenant_id, system))
             yield TenantContext(tenant=tenant, basware=bw_client, ifs=ifs_client, store=store, run_id=run_id)
     finally:
         store.dispose()

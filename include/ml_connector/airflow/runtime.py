@@ -14,9 +14,11 @@ from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
 from ml_connector.airflow.state import state_store
 from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig
+from ml_connector.http.tokens import TokenManager
 from ml_connector.ifs.client import IfsClient
 from ml_connector.state import StateStore
 from ml_connector.sync.context import TenantContext
+from ml_connector.sync.health import token_observer
 
 STAGING_ENV = "ML_CONNECTOR_STAGING"
 
@@ -41,11 +43,19 @@ class TenantRuntime:
 
     @cached_property
     def basware(self) -> BaswareClient:
-        return BaswareHook(self.tenant.basware_conn_id, regions=self.regions).get_conn()
+        client = BaswareHook(self.tenant.basware_conn_id, regions=self.regions).get_conn()
+        self._watch_tokens(client.tokens, "basware")
+        return client
 
     @cached_property
     def ifs(self) -> IfsClient:
-        return IfsCloudHook(self.tenant.ifs_conn_id, fields=self.tenant.ifs.fields).get_conn()
+        client = IfsCloudHook(self.tenant.ifs_conn_id, fields=self.tenant.ifs.fields).get_conn()
+        self._watch_tokens(client.tokens, "ifs_cloud")
+        return client
+
+    def _watch_tokens(self, tokens: TokenManager, system: str) -> None:
+        """The operations page's token health: every token this tenant's tasks obtain, or fail to."""
+        tokens.observe(f"health:{self.tenant.tenant_id}", token_observer(self.store, self.tenant.tenant_id, system))
 
     @cached_property
     def store(self) -> StateStore:

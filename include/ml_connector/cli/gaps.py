@@ -26,12 +26,14 @@ def gaps_text(tenant_id: str, gaps: list[dict[str, Any]]) -> str:
 
 def _gaps(args: argparse.Namespace) -> int:
     from ml_connector.airflow.operations import tenant_context
-    from ml_connector.sync.gaps import find_gaps
+    from ml_connector.sync.gaps import find_gaps, record_gaps
 
     config = load_config(args.config)
     tenant = config.tenant(args.tenant)
     with stdout_to_stderr(), tenant_context(config, tenant, "gaps-report") as ctx:
-        gaps = [g.to_json() for g in find_gaps(ctx)]
+        found = find_gaps(ctx)
+        record_gaps(ctx, found)  # the operations page shows the latest report
+        gaps = [g.to_json() for g in found]
     print(json.dumps(gaps, indent=2) if args.json else gaps_text(tenant.tenant_id, gaps))
     return 0
 

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from ml_connector.http import errors
 from ml_connector.http.classify import Action, classify
 from ml_connector.http.raising import error_for_exception, error_for_response
-from ml_connector.http.redact import register_secret
+from ml_connector.http.redact import redact, register_secret
 from ml_connector.http.request_ids import new_request_id
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.urls import join, path_of
@@ -37,6 +37,8 @@ class TokenGrant:
 
 
 TokenSource = Callable[[], TokenGrant]
+# Told of every token request's outcome: (True, None) after a grant, (False, redacted reason) after a failure.
+TokenObserver = Callable[[bool, str | None], None]
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class TokenManager:
         self._held: _Held | None = None
         self._failures = 0
         self._last_error: BaseException | None = None
+        self._observers: dict[str, TokenObserver] = {}
 
     def __repr__(self) -> str:
         return f"TokenManager(name={self.name!r}, token_requests={self.token_requests})"
@@ -87,7 +90,30 @@ class TokenManager:
                 return held.value.get_secret_value()  # another thread refreshed while we waited
             if self._failures != failures_seen and self._last_error is not None:
                 raise self._last_error  # the refresh we queued behind failed: don't hammer the IAM
-            return self._refresh()
+            try:
+                value = self._refresh()
+            except Exception as exc:
+                failure: Exception | None = exc
+            else:
+                failure = None
+        # Outside the lock: an observer may write to a database, and the other threads wait for no one.
+        self._notify(failure is None, None if failure is None else redact(failure))
+        if failure is not None:
+            raise failure
+        return value
+
+    def observe(self, key: str, observer: TokenObserver) -> None:
+        """Register `observer` under `key` (a second one under the same key replaces it): a shared
+        manager outlives the code that registered, which may register again."""
+        with self._lock:
+            self._observers[key] = observer
+
+    def _notify(self, ok: bool, reason: str | None) -> None:
+        for key, observer in list(self._observers.items()):
+            try:
+                observer(ok, reason)
+            except Exception as exc:  # a health record must never fail a request
+                log.warning("Token observer %s of %s failed: %s", key, self.name, redact(exc))
 
     def invalidate(self, token: str | None = None) -> None:
         """Drop the held token (after an unexpected 401); a no-op if `token` was already replaced."""

@@ -22,6 +22,7 @@ from ml_connector.state.records import (
     ExtractResult,
     LedgerEntry,
     QuarantineEntry,
+    Report,
     RunRecord,
     document_fingerprint,
 )
@@ -29,6 +30,6 @@ from ml_connector.state.store import SchemaNotReady, StateStore, UnitOfWork
 
 __all__ = [
     "FINAL", "NOT_FINAL", "RESUMABLE", "AuditAction", "AuditEntry", "ControlTotal", "Delivery",
-    "ExtractResult", "ExtractedInvoice", "LedgerEntry", "QuarantineEntry", "RunRecord", "SchemaNotReady",
+    "ExtractResult", "ExtractedInvoice", "LedgerEntry", "QuarantineEntry", "Report", "RunRecord", "SchemaNotReady",
     "SourceSystem", "StateStore", "Status", "UnitOfWork", "document_fingerprint", "mask_url",
 ]

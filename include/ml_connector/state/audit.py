@@ -46,3 +46,10 @@ class AuditOps(Ops):
         stmt = select(audit).where(*where).order_by(a.at, a.id)
         with self._tx(read_only=True) as conn:
             return [AuditEntry.from_row(r) for r in conn.execute(stmt).all()]
+
+    def recent_audit(self, tenant_id: str, entity: str, limit: int = 20) -> list[AuditEntry]:
+        """The latest entries of one entity kind, newest first."""
+        stmt = (select(audit).where(a.tenant_id == tenant_id, a.entity == entity)
+                .order_by(a.at.desc(), a.id.desc()).limit(limit))
+        with self._tx(read_only=True) as conn:
+            return [AuditEntry.from_row(r) for r in conn.execute(stmt).all()]

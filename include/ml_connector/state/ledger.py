@@ -197,6 +197,13 @@ class LedgerOps(Ops):
         with self._tx(read_only=True) as conn:
             return [InvoiceEvent.from_row(r) for r in conn.execute(stmt)]
 
+    def event_counts(self, tenant_id: str, since: datetime) -> dict[str, int]:
+        """How many invoice events of each kind (a Status, error, replayed...) happened at or after `since`."""
+        e = invoice_events.c
+        stmt = (select(e.event, func.count()).where(e.tenant_id == tenant_id, e.at >= since).group_by(e.event))
+        with self._tx(read_only=True) as conn:
+            return {event: int(n) for event, n in conn.execute(stmt).tuples()}
+
     def begin_upsert(self, tenant_id: str, invoice_id: str) -> int | None:
         """Mark a proposal look-up-and-create as started (call it holding the invoice's lock)."""
         stmt = update(ledger).where(_key(tenant_id, invoice_id)).values(

@@ -224,3 +224,16 @@ vendor_versions = Table(
     Column("synced_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("tenant_id", "vendor_code", "system"),
 )
+
+
+# The latest value of each observation per tenant, for the operations page: the last token obtained and
+# the last connection check per system, the last mapping-gaps report. Overwritten, not appended.
+reports = Table(
+    "mlc_reports", metadata,
+    _tenant(),
+    Column("name", String(64), nullable=False),  # e.g. token:basware, check:ifs, gaps
+    Column("payload", JSONType),  # aggregate figures, record ids and messages: never a secret or a body
+    _run_id(),
+    Column("at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "name"),
+)

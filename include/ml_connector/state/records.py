@@ -154,3 +154,12 @@ class RunRecord(_FromRow):
     finished_at: datetime | None
     counts: Any
     control_totals: Any
+
+
+@dataclass(frozen=True)
+class Report(_FromRow):
+    tenant_id: str
+    name: str
+    payload: Any
+    run_id: str | None
+    at: datetime

@@ -39,3 +39,9 @@ class RunOps(Ops):
         with self._tx(read_only=True) as conn:
             row = conn.execute(select(runs).where(r.tenant_id == tenant_id, r.run_id == run_id)).first()
         return RunRecord.from_row(row) if row else None
+
+    def recent_runs(self, tenant_id: str, limit: int = 10) -> list[RunRecord]:
+        """The tenant's latest runs, newest first."""
+        stmt = select(runs).where(r.tenant_id == tenant_id).order_by(r.started_at.desc(), r.run_id.desc()).limit(limit)
+        with self._tx(read_only=True) as conn:
+            return [RunRecord.from_row(row) for row in conn.execute(stmt).all()]

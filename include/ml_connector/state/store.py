@@ -25,6 +25,7 @@ from ml_connector.state.ledger import LedgerOps
 from ml_connector.state.locks import named_lock
 from ml_connector.state.master_data import MasterDataOps
 from ml_connector.state.quarantine import QuarantineOps
+from ml_connector.state.reports import ReportOps
 from ml_connector.state.runs import RunOps
 from ml_connector.state.vendor_versions import VendorVersionOps
 from ml_connector.state.watermarks import WatermarkOps
@@ -43,7 +44,7 @@ class SchemaNotReady(RuntimeError):
 
 
 class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps,
-              VendorVersionOps):
+              VendorVersionOps, ReportOps):
     pass
 
 

@@ -22,6 +22,8 @@ from ml_connector.sync.values import parse_date
 
 log = logging.getLogger(__name__)
 MISSING = "does not exist"
+GAPS_REPORT = "gaps"  # the state store report the operations page shows
+REPORTED_INVOICES = 50  # blocked invoice ids kept per gap in that report (the count is always exact)
 
 
 @dataclass
@@ -111,3 +113,15 @@ def create_missing(ctx: TenantContext, gaps: Iterable[Gap]) -> list[Gap]:
                  gap.code)
         created.append(gap)
     return created
+
+
+def record_gaps(ctx: TenantContext, gaps: Iterable[Gap], created: Iterable[Gap] = ()) -> None:
+    """Keep the latest gaps report in the state store: each gap, the invoices it blocks, what was created."""
+    def entry(gap: Gap) -> dict[str, Any]:
+        data = gap.to_json()
+        data["blocked_invoices"] = len(data["invoices"])
+        data["invoices"] = data["invoices"][:REPORTED_INVOICES]
+        return data
+    found = [entry(g) for g in gaps]
+    ctx.store.put_report(ctx.tenant_id, GAPS_REPORT, {"gaps": found, "created_in_ifs": [entry(g) for g in created]},
+                         run_id=ctx.run_id)

@@ -17,7 +17,7 @@ from airflow.sdk import DAG, get_current_context, task
 from ml_connector.airflow.dags.common import runs_asset, tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
-from ml_connector.sync.gaps import create_missing, find_gaps
+from ml_connector.sync.gaps import create_missing, find_gaps, record_gaps
 from ml_connector.sync.master_data import sync_master_data
 from ml_connector.sync.summary import task_summary
 
@@ -64,6 +64,7 @@ def gaps_task(runtime: TenantRuntime) -> Any:
         ctx = runtime.context(get_current_context()["run_id"])
         found = find_gaps(ctx)
         created = create_missing(ctx, found)
+        record_gaps(ctx, found, created)
         by_company = Counter(g.company for g in found)
         log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "mapping gaps", {"gaps": len(found),
                                     "created_in_ifs": len(created)}, ("gaps", "created_in_ifs"),
