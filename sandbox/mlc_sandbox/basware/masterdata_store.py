@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from mlc_sandbox.basware.clock import Clock, iso
@@ -22,6 +23,7 @@ class MasterDataStore:
         # "CostCenter" or a list key. Text, not dicts: a stored record cannot be changed through a
         # reference handed out, and decoding is the copy (several times faster than deepcopy).
         self._records: dict[tuple[str, str], tuple[str, int]] = {}
+        self._companies: dict[tuple[str, str], frozenset[str]] = {}  # the companyCodes of each record
 
     def problems(self, payload: dict[str, Any], names_field: str | None) -> list[str]:
         """Business errors: found only after the POST was accepted, reported through requestStatus."""
@@ -40,6 +42,7 @@ class MasterDataStore:
             if current is not None and current[0] == text:
                 return "NotProcessed"
             self._records[key] = (text, self.clock.now_us())
+            self._companies[key] = frozenset(str(c.get("companyCode")) for c in payload.get("companies") or ())
             return "Success"
 
     def get(self, entity: str, code: str) -> dict[str, Any] | None:
@@ -53,12 +56,13 @@ class MasterDataStore:
         return None if found is None else json.loads(found[0])
 
     def listing(self, entity: str, updated_after_us: int | None = None,
-                company: str | None = None) -> list[tuple[tuple[int, str], dict[str, Any]]]:
+                company: str | None = None) -> list[tuple[tuple[int, str], Callable[[], dict[str, Any]]]]:
+        """Sorted (key, record) pairs, each record decoded only when called: a page decodes its own
+        500, not the whole list (paging through 15,000 list items was quadratic)."""
         with self._lock:
-            kept = [(key, json.loads(text), us) for (ent, key), (text, us) in self._records.items()
-                    if ent == entity and (updated_after_us is None or us > updated_after_us)]
-        rows = [((us, key), {**p, "lastUpdated": iso(us)}) for key, p, us in kept
-                if company is None or any(c.get("companyCode") == company for c in p.get("companies") or ())]
+            rows = [((us, key), _decoder(text, us)) for (ent, key), (text, us) in self._records.items()
+                    if ent == entity and (updated_after_us is None or us > updated_after_us)
+                    and (company is None or company in self._companies[(ent, key)])]
         return sorted(rows, key=lambda pair: pair[0])
 
     def delete(self, entity: str, code: str | None, updated_after_us: int | None) -> int:
@@ -67,8 +71,13 @@ class MasterDataStore:
                       and (code is None or k[1] == code) and (updated_after_us is None or us > updated_after_us)]
             for key in doomed:
                 del self._records[key]
+                self._companies.pop(key, None)
             return len(doomed)
 
 
 def _text(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def _decoder(text: str, us: int) -> Callable[[], dict[str, Any]]:
+    return lambda: {**json.loads(text), "lastUpdated": iso(us)}
