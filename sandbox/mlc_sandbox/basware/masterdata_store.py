@@ -24,6 +24,9 @@ class MasterDataStore:
         # reference handed out, and decoding is the copy (several times faster than deepcopy).
         self._records: dict[tuple[str, str], tuple[str, int]] = {}
         self._companies: dict[tuple[str, str], frozenset[str]] = {}  # the companyCodes of each record
+        # The sorted listings asked for since the last write: paging through 15,000 list items asks for
+        # the same one 30 times, and building it each time made the paging quadratic.
+        self._listings: dict[tuple[str, int | None, str | None], list[Any]] = {}
 
     def problems(self, payload: dict[str, Any], names_field: str | None) -> list[str]:
         """Business errors: found only after the POST was accepted, reported through requestStatus."""
@@ -42,6 +45,7 @@ class MasterDataStore:
             if current is not None and current[0] == text:
                 return "NotProcessed"
             self._records[key] = (text, self.clock.now_us())
+            self._listings.clear()
             self._companies[key] = frozenset(str(c.get("companyCode")) for c in payload.get("companies") or ())
             return "Success"
 
@@ -60,15 +64,19 @@ class MasterDataStore:
         """Sorted (key, record) pairs, each record decoded only when called: a page decodes its own
         500, not the whole list (paging through 15,000 list items was quadratic)."""
         with self._lock:
-            rows = [((us, key), _decoder(text, us)) for (ent, key), (text, us) in self._records.items()
-                    if ent == entity and (updated_after_us is None or us > updated_after_us)
-                    and (company is None or company in self._companies[(ent, key)])]
-        return sorted(rows, key=lambda pair: pair[0])
+            cached = self._listings.get((entity, updated_after_us, company))
+            if cached is None:
+                rows = [((us, key), _decoder(text, us)) for (ent, key), (text, us) in self._records.items()
+                        if ent == entity and (updated_after_us is None or us > updated_after_us)
+                        and (company is None or company in self._companies[(ent, key)])]
+                cached = self._listings[(entity, updated_after_us, company)] = sorted(rows, key=lambda p: p[0])
+        return cached
 
     def delete(self, entity: str, code: str | None, updated_after_us: int | None) -> int:
         with self._lock:
             doomed = [k for k, (_, us) in self._records.items() if k[0] == entity
                       and (code is None or k[1] == code) and (updated_after_us is None or us > updated_after_us)]
+            self._listings.clear()
             for key in doomed:
                 del self._records[key]
                 self._companies.pop(key, None)
