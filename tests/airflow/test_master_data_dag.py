@@ -65,6 +65,8 @@ def _allow_creation_in_ifs(dag_env: DagEnv, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ML_CONNECTOR_TENANTS", str(path))
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # three runs over 50,000 values; minutes on a busy 2-core machine
 def test_a_second_run_over_50000_values_sends_nothing(dag_env: DagEnv) -> None:
     from airflow.utils.state import DagRunState
 
