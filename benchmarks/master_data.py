@@ -1,6 +1,7 @@
-"""Master-data sync over many IFS values: the first run (everything sent) and the second (nothing sent).
+"""Master-data sync over many IFS values: the first run (everything sent), a daily run (read since the
+watermark, nothing sent) and a full read (every value compared by hash, nothing sent).
 
-Prints seconds for each run and how many records each sent; asserts nothing.
+Prints seconds for each run and how many records each read and sent; asserts nothing.
 
     .venv/bin/python benchmarks/master_data.py [--values 50000]
 """
@@ -29,22 +30,25 @@ def main() -> None:
     tenant = load_config().tenant("demo")
     with tempfile.TemporaryDirectory() as tmp, Sandbox(SandboxOptions(invoices=10, suppliers=20)) as sb:
         db, schema = sb.ifs.db, sb.ifs.schema
-        value = sb.ifs.names.value_prop("B")
-        for n in range(args.values):
-            db.insert(schema.code_values["B"], {"Company": "10", value: f"X{n:05d}", "Description": f"Value {n}",
-                                                "ValidFrom": date(2020, 1, 1), "ValidUntil": date(2099, 12, 31)},
-                      "SEED", history=False)
+        # Spread like the DAG test: accounts of company 20, cost centers and a generic list of company 10.
+        shares = {("20", "A"): 0.3, ("10", "B"): 0.4, ("10", "C"): 0.3}
+        for (company, letter), share in shares.items():
+            value = sb.ifs.names.value_prop(letter)
+            for n in range(int(args.values * share)):
+                db.insert(schema.code_values[letter], {"Company": company, value: f"X{letter}{n:06d}",
+                                                       "Description": f"Value {n}", "ValidFrom": date(2020, 1, 1),
+                                                       "ValidUntil": date(2099, 12, 31)}, "SEED", history=False)
         creds = sb.credentials()
         bw, ic = creds["basware"], creds["ifs"]
         store = StateStore(f"sqlite:///{Path(tmp) / 'state.db'}")
         store.migrate()
         with BaswareClient(bw["base_url"], bw["client_id"], bw["client_secret"]) as basware, IfsClient(
                 sb.ifs_url, ic["realm"], ic["client_id"], ic["client_secret"], fields=tenant.ifs.fields) as ifs:
-            for run in ("first", "second"):
+            for run, full in (("first", False), ("daily", False), ("full-read", True)):
                 ctx = TenantContext(tenant=tenant, basware=basware, ifs=ifs, store=store, run_id=f"bench-{run}")
                 started = time.perf_counter()
-                counts = sync_master_data(ctx, sleep=lambda _s: None)["counts"]
-                print(f"{run} run: {time.perf_counter() - started:.1f}s, {counts}")
+                summary = sync_master_data(ctx, sleep=lambda _s: None, full=full)
+                print(f"{run} run: {time.perf_counter() - started:.1f}s, {summary['counts']}, reads {summary['reads']}")
         store.dispose()
 
 

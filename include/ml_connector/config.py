@@ -189,8 +189,6 @@ class TenantConfig(_Strict):
     concurrency: ConcurrencyConfig = ConcurrencyConfig()
     trigger: TriggerConfig = TriggerConfig()
     alerts: AlertConfig = AlertConfig()
-    # Who owns vendor master data fields when both systems changed them since the last sync.
-    vendor_master: Literal["basware", "ifs"] = "basware"
     vendors: VendorSyncConfig = VendorSyncConfig()
     master_data: MasterDataConfig = MasterDataConfig()
 

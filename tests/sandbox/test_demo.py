@@ -23,7 +23,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path
     home = tmp_path_factory.mktemp("demo") / "airflow"
     command = ["demo", "--json", "--invoices", str(INVOICES), "--home", str(home)]
     done = subprocess.run([sys.executable, "-m", "ml_connector.cli", *command], capture_output=True,
-                          text=True, env=dict(os.environ), timeout=240, stdin=subprocess.DEVNULL)
+                          text=True, env=dict(os.environ), timeout=480, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(done.stdout), home, done.stdout + done.stderr
 
@@ -98,3 +98,31 @@ def test_the_task_logs_carry_no_airflow_warnings_about_our_connections(
     assert "mlc_demo_invoices" in log  # the log holds the runs' task lines
     for warning in ("shall not contain '_' according to RFC3986", "Skipping masking for a secret"):
         assert warning not in log and warning not in output, warning
+
+
+def test_master_data_and_vendors_run_first_and_say_what_they_changed_in_each_system(
+        demo: tuple[dict[str, Any], Path, str]) -> None:
+    from mlc_sandbox.demo.master_data import render_master_data
+    from mlc_sandbox.demo.vendors import render_vendors
+
+    summary, _, _ = demo
+    master, vendors = summary["master_data"], summary["vendors"]
+    assert master["dag_state"] == vendors["dag_state"] == "success"
+    # Everything is new to Basware on a fresh sandbox: accounts, cost centers and the mapped lists.
+    assert {"accounts", "costCenters", "ACC_LIST_1"} <= set(master["basware_sent"])
+    assert all(n > 0 for n in master["basware_sent"].values())
+    assert master["basware_refused"] == 0 and master["gaps"] > 0, "the invalid invoices carry unknown codes"
+    assert master["ifs_created"] == 0, "the demo tenant does not create codes in IFS"
+    text = render_master_data(master)
+    assert f"accounts +{master['basware_sent']['accounts']}" in text
+    assert f"cost centers +{master['basware_sent']['costCenters']}" in text
+    assert f"deactivated {master['basware_deactivated']}" in text and "IFS code values created 0" in text
+
+    counts = vendors["tasks"]["basware_to_ifs"]
+    assert counts["created"] > 0, "the seed has Basware vendors IFS does not know"
+    created = [a for a in vendors["audit"] if a["action"] == "created" and a["written_to"] == "IFS"]
+    assert created and created[0]["vendors"] == counts["created"], "one audit entry per supplier created"
+    text = render_vendors(vendors)
+    assert f"created {counts['created']}" in text and f"IFS: created {counts['created']} vendor(s)" in text
+    # ... and so the invoice runs create no supplier on the way.
+    assert summary["runs"][0]["suppliers_created"] == 0

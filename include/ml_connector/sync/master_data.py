@@ -16,18 +16,18 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ml_connector.basware.master_data import account_record, cost_center_record
 from ml_connector.basware.models import UpsertResult
 from ml_connector.config import TenantConfig
 from ml_connector.ifs.client import IfsClient
-from ml_connector.ifs.odata import Query
+from ml_connector.ifs.odata import F, Query
 from ml_connector.sync.catalog import normalise
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.summary import task_summary
-from ml_connector.sync.values import parse_date
+from ml_connector.sync.values import parse_date, parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +63,72 @@ def targets_of(tenant: TenantConfig, company: str) -> dict[str, str]:
     return {"A": ACCOUNTS, **tenant.master_data.targets.get(company, {})}
 
 
-def read_values(ifs: IfsClient, company: str, letter: str) -> Iterator[IfsValue]:
-    """The values of one code part of one company, with their description and valid-until date."""
+@dataclass(frozen=True)
+class Stream:
+    """The values of one code part of one IFS company: one read, with its own `modified` watermark."""
+
+    company: str
+    letter: str
+
+    def watermark_name(self, tenant: TenantConfig) -> str:
+        # What a record is made of besides the IFS row (target, languages, Basware companies) is in the
+        # name: changing it in the tenants file starts a new watermark, so every value is read again.
+        shape = json.dumps([targets_of(tenant, self.company)[self.letter],
+                            tenant.master_data.languages.get(self.company),
+                            sorted(b for b, i in tenant.companies.items() if i == self.company)])
+        return f"master_data:{self.company}:{self.letter}:{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+
+
+@dataclass
+class Read:
+    values: list[IfsValue]
+    full: bool  # False: only the values modified (or closed) since the watermark
+    modified: datetime | None  # the newest modification seen: the next watermark
+
+
+def read_values(ifs: IfsClient, company: str, letter: str, *, since: datetime | None = None,
+                today: date | None = None) -> Read:
+    """The values of one code part of one company, with their description and valid-until date.
+
+    With `since` (and a modified column in the field map) only the values IFS changed since then, and
+    those whose valid-until date passed since then (closing by date changes no row, but the record
+    must go out inactive). IFS dates are whole seconds, so `ge`: a boundary row is read twice at
+    worst, and its unchanged hash sends nothing.
+    """
     cv = ifs.fields.code_part_values
     value_name = cv.values[letter]
-    select = tuple(n for n in (value_name, cv.description, cv.valid_until) if n)
-    rows = ifs.reads.iter(cv.projection, cv.entity_set, Query(select=select), keys={cv.company: company},
+    select = tuple(n for n in (value_name, cv.description, cv.valid_until, cv.modified) if n)
+    query = Query(select=select)
+    incremental = since is not None and cv.modified is not None
+    if incremental and since is not None and cv.modified:
+        changed = F(cv.modified).ge(since)
+        if cv.valid_until and today:
+            changed = changed | (F(cv.valid_until).ge(since.date() - timedelta(days=1))
+                                 & F(cv.valid_until).lt(today))
+        query = query.where(changed)
+    rows = ifs.reads.iter(cv.projection, cv.entity_set, query, keys={cv.company: company},
                           navigation=cv.navigations[letter])
+    read = Read([], not incremental, None)
     for row in rows:
         code = normalise(row[value_name])
-        yield IfsValue(company, letter, code, str((row.get(cv.description) if cv.description else None) or code),
-                       parse_date(row.get(cv.valid_until) if cv.valid_until else None))
+        read.values.append(IfsValue(
+            company, letter, code, str((row.get(cv.description) if cv.description else None) or code),
+            parse_date(row.get(cv.valid_until) if cv.valid_until else None)))
+        modified = parse_timestamp(row.get(cv.modified)) if cv.modified else None
+        if modified and (read.modified is None or modified > read.modified):
+            read.modified = modified
+    return read
+
+
+def streams(tenant: TenantConfig) -> list[Stream]:
+    return [Stream(company, letter) for company in sorted(set(tenant.companies.values()))
+            for letter in sorted(targets_of(tenant, company))]
 
 
 def read_all(ifs: IfsClient, tenant: TenantConfig) -> Iterator[IfsValue]:
-    for company in sorted(set(tenant.companies.values())):
-        for letter in sorted(targets_of(tenant, company)):
-            yield from read_values(ifs, company, letter)
+    """Every value of every mapped code part (a full read, as the gap check and the first run need)."""
+    for stream in streams(tenant):
+        yield from read_values(ifs, stream.company, stream.letter).values
 
 
 def external_code(value: IfsValue) -> str:
@@ -128,10 +177,17 @@ def _is_active(record: Mapping[str, Any]) -> bool:
 
 
 def sync_master_data(ctx: TenantContext, *, today: date | None = None, wait_timeout: float = 300.0,
-                     sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """One run: read IFS, send the changed records, wait for Basware's verdicts, keep the hashes."""
+                     sleep: Callable[[float], None] | None = None, full: bool = False) -> dict[str, Any]:
+    """One run: read IFS (since each stream's watermark), send the changed records, wait for Basware's
+    verdicts, keep the hashes, move the watermarks of the streams Basware took whole. `full`: read
+    every value whatever the watermarks say (the hashes still send only what changed)."""
     today = today or datetime.now(UTC).date()
-    planned = plan(ctx.tenant, read_all(ctx.ifs, ctx.tenant), ctx.store.master_data_hashes(ctx.tenant_id), today)
+    reads: dict[Stream, Read] = {}
+    for stream in streams(ctx.tenant):
+        since = None if full else ctx.store.get_watermark(ctx.tenant_id, stream.watermark_name(ctx.tenant))
+        reads[stream] = read_values(ctx.ifs, stream.company, stream.letter, since=since, today=today)
+    values = [v for read in reads.values() for v in read.values]
+    planned = plan(ctx.tenant, values, ctx.store.master_data_hashes(ctx.tenant_id), today)
     failed: dict[Key, str] = {}
     for target in sorted({t for t, _ in planned.changed}):
         keys = [k for k in planned.changed if k[0] == target]
@@ -139,11 +195,27 @@ def sync_master_data(ctx: TenantContext, *, today: date | None = None, wait_time
     accepted = {k: planned.hashes[k] for k in planned.changed if k not in failed}
     ctx.store.record_master_data_hashes(ctx.tenant_id, accepted, run_id=ctx.run_id)
     _settle_quarantine(ctx, planned, accepted, failed)
+    _advance_watermarks(ctx, reads, failed)
     summary = _summary(planned, accepted, failed)
+    summary["reads"] = {"full": sum(r.full for r in reads.values()),
+                        "incremental": sum(not r.full for r in reads.values())}
     sent = ", ".join(f"{target} {n}" for target, n in summary["sent_by_target"].items())
     log.info("%s", task_summary(ctx.tenant_id, ctx.run_id, "master data IFS -> Basware", summary["counts"],
-                                tuple(summary["counts"]), [f"sent by target: {sent}"] if sent else []))
+                                tuple(summary["counts"]),
+                                [*([f"sent by target: {sent}"] if sent else []),
+                                 f"code-part reads: {summary['reads']['full']} full, "
+                                 f"{summary['reads']['incremental']} incremental"]))
     return summary
+
+
+def _advance_watermarks(ctx: TenantContext, reads: Mapping[Stream, Read], failed: Mapping[Key, str]) -> None:
+    """A stream's watermark moves only when Basware took all of it: a refused record is read again."""
+    for stream, read in reads.items():
+        target = targets_of(ctx.tenant, stream.company)[stream.letter]
+        if read.modified is None or any((target, external_code(v)) in failed for v in read.values):
+            continue
+        ctx.store.advance_watermark(ctx.tenant_id, stream.watermark_name(ctx.tenant), read.modified,
+                                    run_id=ctx.run_id)
 
 
 def _send(ctx: TenantContext, target: str, records: list[dict[str, Any]], wait_timeout: float,

@@ -102,10 +102,10 @@ class Routes:
         resource = self.kind.path.replace("{list_key}", entity)
         position = self.ctx.continuations.resolve(request, resource, params)
         rows = self.ctx.masterdata.listing(entity, updated_after(params), params.get("companyCode") or None)
-        items, last = keyset_page(rows, position, size)
-        if not items:
+        page, last = keyset_page(rows, position, size)
+        if not page:
             raise not_found()
-        return JSONResponse({self.kind.wrapper: items},
+        return JSONResponse({self.kind.wrapper: [decode() for decode in page]},
                             headers=self.ctx.continuations.headers(resource, params, last))
 
     def one(self, code: str, list_key: str | None = None) -> JSONResponse:

@@ -2,7 +2,9 @@
 
 OpenAPI 3.0 `nullable` becomes a JSON Schema null type; `date-time` is checked (ISO 8601 with a time).
 A body that breaks the schema is a 400 ResponseEntityList with one SCHEMA_VALIDATION_ERROR per problem,
-naming the record's externalCode where the body is a list of records.
+naming the record's externalCode where the body is a list of records. A compiled validator (jsonschema_rs,
+the same schema and format checks) answers "valid?" first: the pure-Python one, which words every error,
+runs only on a body that fails it (it took 60 ms per 500 master-data records, a 50,000-value sync 6 s).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema_rs
 from jsonschema import Draft4Validator, FormatChecker
 
 from mlc_sandbox.basware.errors import ApiError, error_entity
@@ -76,8 +79,22 @@ def validator(name: str, many: bool = False) -> Draft4Validator:
     return Draft4Validator(root, format_checker=FORMATS)
 
 
+@cache
+def fast_validator(name: str, many: bool = False) -> Any:
+    """The same schema compiled (jsonschema_rs): only its yes/no is used, never its wording."""
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    root = {**({"type": "array", "items": ref} if many else ref), "components": _components()}
+    return jsonschema_rs.Draft4Validator(root, formats={"date-time": _is_date_time, "uri": _is_uri},
+                                         validate_formats=True)
+
+
 def problems(name: str, body: Any, many: bool = False) -> list[tuple[str, str | None]]:
     """(message, externalCode of the record) per schema violation; empty when the body is valid."""
+    try:
+        if fast_validator(name, many).is_valid(body):
+            return []
+    except ValueError:  # a value JSON has no type for (bytes of a non-JSON body): the full check words it
+        pass
     found = []
     for error in sorted(validator(name, many).iter_errors(body), key=lambda e: list(e.absolute_path)):
         path = list(error.absolute_path)

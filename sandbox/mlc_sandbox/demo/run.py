@@ -1,4 +1,5 @@
-"""Runs the demo: sandbox, embedded Airflow, the master-data DAG, the invoice DAG twice, a summary."""
+"""Runs the demo: sandbox, embedded Airflow, the master-data DAG, the vendor DAG, the invoice DAG twice, and
+what each changed in each system."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from ml_connector.config import DEFAULT_CONFIG, ConnectorConfig, TenantConfig, l
 from ml_connector.state import StateStore
 from mlc_sandbox.demo import DEMO_HOME
 from mlc_sandbox.demo.home import DemoHome, register_connections
-from mlc_sandbox.demo.master_data import ifs_values, render_master_data, run_master_data
+from mlc_sandbox.demo.master_data import render_master_data, run_master_data
 from mlc_sandbox.demo.summary import build_summary, render_summary
+from mlc_sandbox.demo.vendors import render_vendors, run_vendors
 from mlc_sandbox.runner import Sandbox, SandboxOptions
 
 DEMO_TENANT = "demo"
@@ -45,8 +47,12 @@ def run_demo(options: DemoOptions) -> int:
     with output_to_file(home.log_file), Sandbox(sandbox_options) as sandbox:
         checks = register_connections(config, tenant, sandbox, home)
         setup = time.perf_counter() - started
-        master = _master_data(config, tenant, sandbox, home) if all(c.ok for c in checks) else None
-        runs = [_run_dag(config, tenant) for _ in range(2)] if all(c.ok for c in checks) else []
+        connected = all(c.ok for c in checks)
+        store_url = f"sqlite:///{home.state_db}"
+        # Master data and vendors first, so the invoices find valid codes and suppliers.
+        master = run_master_data(config, tenant, store_url) if connected else None
+        vendors = run_vendors(config, tenant, store_url) if connected else None
+        runs = [_run_dag(config, tenant) for _ in range(2)] if connected else []
         store = StateStore(f"sqlite:///{home.state_db}")
         try:
             store.migrate()
@@ -57,18 +63,14 @@ def run_demo(options: DemoOptions) -> int:
     summary["log"] = str(home.log_file)
     summary["seconds"] = {"setup": round(setup, 1), "total": round(time.perf_counter() - started, 1)}
     summary["master_data"] = master
-    if not options.json_output and master is not None:
-        print(render_master_data(master))
+    summary["vendors"] = vendors
+    if not options.json_output:
+        for step, render in ((master, render_master_data), (vendors, render_vendors)):
+            if step is not None:
+                print(render(step) + "\n")
     print(json.dumps(summary, indent=2) if options.json_output else render_summary(summary))
-    return 0 if summary["ok"] and (master is None or master["dag_state"] == "success") else 1
-
-
-def _master_data(config: ConnectorConfig, tenant: TenantConfig, sandbox: Sandbox, home: DemoHome) -> dict[str, Any]:
-    """Master data first, so the invoices' codes exist on both sides before they are mapped."""
-    before = ifs_values(sandbox)
-    result = run_master_data(config, tenant, f"sqlite:///{home.state_db}")
-    result["ifs_created"] = ifs_values(sandbox) - before
-    return result
+    steps_ok = all(step is None or step["dag_state"] == "success" for step in (master, vendors))
+    return 0 if summary["ok"] and steps_ok else 1
 
 
 def _run_dag(config: ConnectorConfig, tenant: TenantConfig) -> dict[str, Any]:

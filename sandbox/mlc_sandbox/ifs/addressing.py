@@ -80,5 +80,20 @@ def visible(ctx: SimContext, etype: EntityType, row: Row) -> bool:
 
 def rows_of(ctx: SimContext, target: Target) -> list[Row]:
     rows = ctx.db.store(target.etype.entity_set).rows.values()
-    return [r for r in rows if visible(ctx, target.etype, r)
-            and all(r.values.get(k) == v for k, v in target.fixed.items())]
+    fixed = tuple(target.fixed.items())
+    company_prop = target.etype.company_prop
+    granted: dict[Any, bool] = {}  # asked once per company, not once per row
+
+    def shown(row: Row) -> bool:
+        values = row.values
+        for name, value in fixed:
+            if values.get(name) != value:
+                return False
+        if company_prop is None:
+            return True
+        company = values[company_prop]
+        if company not in granted:
+            granted[company] = ctx.settings.company_granted(company)
+        return granted[company]
+
+    return [r for r in rows if shown(r)]

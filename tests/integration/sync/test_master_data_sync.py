@@ -4,7 +4,7 @@ quarantined and sent again, and mapping gaps (reported, created in IFS where all
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ml_connector.state import Status
@@ -51,8 +51,16 @@ def test_a_second_run_over_many_values_sends_nothing(env: Env) -> None:
 
     second = _sync(env, "md-2")
     assert second["counts"]["sent"] == 0
-    assert second["counts"]["unchanged"] == first["counts"]["values"]
+    # The watermark: only the rows of the newest modification second are read again (IFS dates are
+    # whole seconds), not the 5,000.
+    assert second["reads"]["full"] == 0
+    assert second["counts"]["values"] < first["counts"]["values"]
     assert len(_posts(env)) == posts, "nothing posted on a run over unchanged values"
+
+    # Every value read again (a full read): the hashes alone keep it from sending anything.
+    third = master_data.sync_master_data(env.context("md-3"), today=TODAY, sleep=lambda _s: None, full=True)
+    assert (third["counts"]["sent"], third["counts"]["unchanged"]) == (0, first["counts"]["values"])
+    assert len(_posts(env)) == posts
 
 
 def test_names_carry_en_us_and_the_company_language(env: Env) -> None:
@@ -125,3 +133,25 @@ def test_a_gap_blocks_its_invoice_until_created_in_ifs_synced_and_replayed(env: 
     env.sb.basware.set_document_status(invoice, "WaitingForTransfer")  # the AP team re-sends it
     replayed = env.replay(invoice)
     assert replayed["results"][invoice]["outcome"] == "transferred", replayed
+
+
+def test_a_value_whose_valid_until_passes_is_sent_inactive_though_its_row_did_not_change(env: Env) -> None:
+    """Closing by date touches no IFS row, so the modified watermark alone would never see it."""
+    today = datetime.now(UTC).date()
+    ifs = env.sb.ifs
+    etype = ifs.schema.code_values["B"]
+    closing = next(v for v in env.sb.dataset.code_part_values if v.company == "10" and v.code_part == "B")
+    row = ifs.db.store(etype.entity_set).get(("10", closing.code))
+    assert row is not None
+    ifs.db.update(etype, row, {"ValidUntil": today}, "IFSUSER")  # valid through today
+    ifs.advance_clock(5)  # a later change elsewhere: the watermark ends up past the closing row's
+    other = next(r for r in ifs.db.store(etype.entity_set).rows.values() if r is not row)
+    ifs.db.update(etype, other, {}, "IFSUSER")
+    master_data.sync_master_data(env.context("md-1"), today=today, sleep=lambda _s: None)
+
+    tomorrow = master_data.sync_master_data(env.context("md-2"), today=today + timedelta(days=1),
+                                            sleep=lambda _s: None)
+    assert tomorrow["reads"]["full"] == 0
+    assert tomorrow["deactivated"] == [f"costCenters/10_{closing.code}"]
+    record = env.sb.basware.masterdata("CostCenter", f"10_{closing.code}")
+    assert record is not None and record["companies"] == [{"companyCode": "US10", "active": False}]

@@ -2,8 +2,9 @@
 
     gaps (Basware codes missing in IFS; created there where allowed) ─► push (IFS values → Basware)
 
-Runs on the tenant's own `master_data.schedule`, on demand, and backfills like the invoice DAG (a
-backfill run simply compares everything again: the content hashes make it send only the delta).
+Runs on the tenant's own `master_data.schedule`, on demand, and backfills like the invoice DAG. A run
+reads the values IFS modified (or that closed by date) since each code part's watermark; the param
+`full_read` (and any backfill run) reads every value, and the content hashes still send only the delta.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import DAG, Param, get_current_context, task
 
 from ml_connector.airflow.dags.common import runs_asset, tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
@@ -26,7 +27,8 @@ OPERATOR_GUIDE = """\
 
 **Runs**: every `{schedule}`, on demand, or backfilled. `gaps` lists the Basware codes (in waiting
 invoices and lists) that IFS does not know{create}; `push` sends the IFS accounts and mapped code parts
-that changed since the last run to Basware (closed values as inactive, never deleted).
+that changed since the last run to Basware (closed values as inactive, never deleted). It reads only
+what IFS modified since the last run; trigger with `full_read: true` to compare every value again.
 
 **Records Basware refused** are quarantined with Basware's reason (`ml-connector quarantine list
 --tenant {tenant}`) and sent again by the next run. `ml-connector gaps --tenant {tenant}` shows the gaps.
@@ -51,6 +53,8 @@ def build_master_data_dag(tenant: TenantConfig, regions: dict[str, str], *, retr
         tenant, dag_id=master_data_dag_id(tenant.tenant_id), kind="master-data",
         description="IFS GL accounts and code parts <-> Basware master data", schedule=tenant.master_data.schedule,
         retries=retries,
+        params={"full_read": Param(False, type="boolean",
+                                   description="read every IFS value, not only those modified since the last run")},
         doc_md=OPERATOR_GUIDE.format(tenant=tenant.tenant_id, schedule=tenant.master_data.schedule,
                                      create=create),
     ) as dag:
@@ -81,10 +85,16 @@ def push_task(runtime: TenantRuntime) -> Any:
     def push() -> dict[str, Any]:
         context = get_current_context()
         ctx = runtime.context(context["run_id"])
-        summary = sync_master_data(ctx)
+        full = bool((context.get("params") or {}).get("full_read")) or _is_backfill(context)
+        summary = sync_master_data(ctx, full=full)
         context["outlet_events"][runs].extra = {"run_id": ctx.run_id, **summary["counts"]}
         if summary["failed"]:
             raise MasterDataRejected(f"tenant {ctx.tenant_id}: Basware refused {len(summary['failed'])} "
                                      f"master-data record(s), quarantined: {', '.join(list(summary['failed'])[:5])}")
         return summary
     return push
+
+
+def _is_backfill(context: Any) -> bool:
+    run = context.get("dag_run")
+    return "backfill" in str(getattr(run, "run_type", "") or "").lower()
