@@ -300,8 +300,13 @@ def _make_invalid(doc: dict[str, Any], kind: str) -> None:
 
 def build_dataset(config: SeedConfig | None = None) -> Dataset:
     config = config or SeedConfig()
-    rng = random.Random(f"{config.seed}:master-data")
     companies = list(_COMPANIES)
+    values, valid_codes = _code_part_values(companies)
+    suppliers = _suppliers(config, companies)
+    return Dataset(config, companies, values, suppliers, valid_codes)
+
+
+def _code_part_values(companies: list[Company]) -> tuple[list[CodePartValue], dict[tuple[str, str], list[str]]]:
     valid_from = datetime(2020, 1, 1, tzinfo=UTC)
     valid_until = datetime(2099, 12, 31, tzinfo=UTC)
     values: list[CodePartValue] = []
@@ -320,7 +325,11 @@ def build_dataset(config: SeedConfig | None = None) -> Dataset:
         add(company, "Plant", [(plant_codes(company)[0], f"{company.name} main plant"),
                                (plant_codes(company)[1], f"{company.name} warehouse")])
         add(company, "Project", list(_PROJECTS))
+    return values, valid_codes
 
+
+def _suppliers(config: SeedConfig, companies: list[Company]) -> list[Supplier]:
+    rng = random.Random(f"{config.seed}:master-data")
     suppliers: list[Supplier] = []
     names_used: set[tuple[str, str, str]] = set()
     extra = int(config.suppliers * config.basware_only_vendor_share)
@@ -348,4 +357,4 @@ def build_dataset(config: SeedConfig | None = None) -> Dataset:
             in_ifs=ifs_known,
             in_basware=(not ifs_known) or rng.random() < config.basware_vendor_share,
         ))
-    return Dataset(config, companies, values, suppliers, valid_codes)
+    return suppliers
