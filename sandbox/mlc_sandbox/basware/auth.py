@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from mlc_sandbox.basware.errors import ApiError
 from mlc_sandbox.basware.settings import BaswareSettings
 from mlc_sandbox.faults import FaultInjector
+from mlc_sandbox.issued_tokens import TokenListener
 
 
 @dataclass
@@ -48,6 +49,7 @@ class TokenStore:
         self._key = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._grants: dict[str, Grant] = {}
+        self.listeners: list[TokenListener] = []  # told each token issued (a secrets test's canaries)
 
     def issue(self, scopes: list[str]) -> str:
         now = time.time()
@@ -60,7 +62,10 @@ class TokenStore:
         signature = hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
         with self._lock:
             self._grants[jti] = Grant(jti, frozenset(scopes), now + self.settings.token_ttl)
-        return f"{signing_input}.{_b64(signature)}"
+        token = f"{signing_input}.{_b64(signature)}"
+        for listener in self.listeners:
+            listener(token)
+        return token
 
     def revoke_all(self) -> int:
         with self._lock:

@@ -24,6 +24,7 @@ from mlc_sandbox.faults import FaultInjector
 from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.errors import IfsError
 from mlc_sandbox.ifs.settings import IfsSettings
+from mlc_sandbox.issued_tokens import TokenListener
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class TokenService:
         self._revoked: set[str] = set()
         self.token_requests = 0
         self.tokens_issued = 0
+        self.listeners: list[TokenListener] = []  # told each token issued (a secrets test's canaries)
 
     def issue(self, issuer: str) -> dict[str, Any]:
         now = self.clock.now()
@@ -59,6 +61,8 @@ class TokenService:
         with self._lock:
             self._expiry[token] = now + timedelta(seconds=ttl)
             self.tokens_issued += 1
+        for listener in self.listeners:
+            listener(token)
         return {"access_token": token, "expires_in": ttl, "refresh_expires_in": 0, "token_type": "Bearer",
                 "not-before-policy": 0, "scope": "openid microprofile-jwt"}
 
