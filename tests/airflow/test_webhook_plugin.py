@@ -213,8 +213,8 @@ def test_no_chosen_secret_in_what_the_webhook_endpoint_answers_logs_or_stores(
 
     from airflow.models import Connection
     from airflow.utils.session import create_session
-    from canaries import scan_for_canaries, scan_pages
 
+    from canaries import scan_for_canaries, scan_pages
     from ml_connector.webhooks import sign
 
     caplog.set_level(logging.DEBUG)
