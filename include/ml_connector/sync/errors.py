@@ -53,3 +53,13 @@ class ProposalOutcomeUnknown(CreateOutcomeUnknown):
 
 class ControlTotalMismatch(FatalError):
     """What Basware sent and what IFS holds differ for a company: the run fails loudly."""
+
+
+class TenantMismatch(FatalError):
+    """A task was handed another tenant's batch or run result (a crossed XCom or staging reference): it
+    must not act on it with this tenant's credentials, nor move this tenant's watermark by it."""
+
+
+def require_own(tenant_id: str, what: str, owner: object) -> None:
+    if owner != tenant_id:
+        raise TenantMismatch(f"{what} belongs to tenant {owner!r}, not {tenant_id!r}: refused")
