@@ -1,13 +1,62 @@
 """Find known secret values (canaries) wherever the connector leaves traces: files (task and demo logs,
-staging), databases (every table, every text-like column) and captured texts (output, exceptions,
-HTTP answers). Extend by passing more paths, URLs or texts; a finding names where the canary was."""
+staging), databases (every table, every text-like column), captured texts (output, exceptions, alerts,
+HTTP answers) and the pages we serve. Extend by passing more paths, URLs or texts, or by adding a page to
+SERVED_PAGES; a finding names where the canary was.
+
+`chosen_secrets` picks the secrets a run is to use and the environment that hands them to the simulators
+(and so to the connections the demo and the soak make); `token_canaries` reads back every access token the
+simulators issued during the run."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
+import requests
 import sqlalchemy as sa
+
+TOKEN_LOG = "issued-tokens.txt"
+
+# Pages the connector serves, as (method, path) with {tenant} filled in; each is fetched and its answer
+# scanned. Add a page here when you build one (the operations page, for instance).
+SERVED_PAGES: list[tuple[str, str]] = [
+    ("POST", "/ml-connector/webhooks/basware/{tenant}"),
+    ("GET", "/ml-connector/webhooks/basware/{tenant}"),
+]
+
+
+def chosen_secrets(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Fresh secrets for Basware, IFS and the webhook, and the environment that makes the sandbox use them
+    and log each token it issues to `folder`."""
+    chosen = {name: f"canary-{name}-{secrets.token_hex(12)}" for name in ("basware", "ifs", "webhook")}
+    env = {"MLC_SANDBOX_BASWARE_CLIENT_SECRET": chosen["basware"], "MLC_SANDBOX_IFS_CLIENT_SECRET": chosen["ifs"],
+           "MLC_SANDBOX_WEBHOOK_SECRET": chosen["webhook"], "MLC_SANDBOX_TOKEN_LOG": str(folder / TOKEN_LOG)}
+    return chosen, env
+
+
+def token_canaries(folder: Path) -> list[str]:
+    """Every token issued while the environment of `chosen_secrets(folder)` was in force, and each one's
+    signature part on its own (unique per token, unlike the JWT header)."""
+    path = folder / TOKEN_LOG
+    tokens = path.read_text(encoding="ascii").split() if path.exists() else []
+    return sorted({*tokens, *(t.rsplit(".", 1)[-1] for t in tokens)})
+
+
+def scan_pages(base_url: str, canaries: Iterable[str], *, tenants: Iterable[str],
+               pages: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """Fetch each of SERVED_PAGES (plus `pages`) for each tenant, unauthenticated, and scan status line,
+    headers and body."""
+    canaries = list(canaries)
+    found: list[str] = []
+    for tenant in tenants:
+        for method, path in [*SERVED_PAGES, *pages]:
+            url = base_url.rstrip("/") + path.format(tenant=tenant)
+            answer = requests.request(method, url, data=b"{}", timeout=30)
+            headers = "\n".join(f"{k}: {v}" for k, v in answer.headers.items())
+            found += _scan_bytes(f"{method} {url}", f"{answer.status_code}\n{headers}\n".encode() + answer.content,
+                                 canaries)
+    return found
 
 
 def _variants(canary: str) -> set[bytes]:

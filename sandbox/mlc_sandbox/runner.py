@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from mlc_sandbox.basware import BaswareSettings, BaswareSimulator
 from mlc_sandbox.faults import FaultInjector, profile
 from mlc_sandbox.ifs import IfsSettings, IfsSimulator
+from mlc_sandbox.issued_tokens import TokenLog
 from mlc_sandbox.seed import Dataset, SeedConfig, build_dataset
 from mlc_sandbox.server import CannotListen, ThreadedServer
 
@@ -27,6 +29,16 @@ class SandboxOptions:
     allow_external_webhooks: bool = False
     ifs_missing_if_match: Literal["upsert", "reject"] = "upsert"  # see IfsSettings.missing_if_match
     ifs_profile: str = "ifs-cloud"  # IFS naming profile served (mlc_sandbox.ifs.profiles)
+    # Secrets a test chooses, so it knows what to look for (None: the simulators' defaults), and a file
+    # where both simulators append each access token they issue. From the environment by default, so
+    # whatever builds its own Sandbox (the demo, the soak) takes them without an option of its own.
+    basware_client_secret: str | None = field(default_factory=lambda: _env("MLC_SANDBOX_BASWARE_CLIENT_SECRET"))
+    ifs_client_secret: str | None = field(default_factory=lambda: _env("MLC_SANDBOX_IFS_CLIENT_SECRET"))
+    token_log: str | None = field(default_factory=lambda: _env("MLC_SANDBOX_TOKEN_LOG"))
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
 
 
 class SandboxObserver(Protocol):
@@ -57,6 +69,14 @@ class Sandbox:
                                 IfsSettings(token_ttl=opts.ifs_token_ttl, page_limit=opts.ifs_page_limit,
                                             missing_if_match=opts.ifs_missing_if_match),
                                 profile=opts.ifs_profile)
+        if opts.basware_client_secret:
+            self.basware.settings.client_secret = opts.basware_client_secret
+        if opts.ifs_client_secret:
+            self.ifs.settings.client_secret = opts.ifs_client_secret
+        if opts.token_log:
+            tokens = TokenLog(opts.token_log)
+            self.basware.ctx.tokens.listeners.append(tokens)
+            self.ifs.ctx.tokens.listeners.append(tokens)
         self._servers: list[ThreadedServer] = []
 
     def start(self) -> Sandbox:

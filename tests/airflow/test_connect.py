@@ -145,3 +145,21 @@ def test_a_malformed_connection_variable_is_named_malformed_not_missing(tmp_path
     assert "$AIRFLOW_CONN_MLC_BROKEN_BASWARE is set but malformed" in basware_line, out
     assert "does not exist" not in basware_line
     assert secretish not in out
+
+
+def test_a_shadow_with_the_same_secret_but_other_extras_is_named_too(sandbox: Sandbox, tmp_path: Path) -> None:
+    """An AIRFLOW_CONN_* with the stored host, client and secret but another realm is still not what
+    `connect` stored: tasks would use its realm."""
+    import json
+
+    config = _tenants_file(tmp_path, "shadowx")
+    creds = sandbox.credentials()["ifs"]
+    other_realm = json.dumps({"conn_type": "ifscloud", "host": sandbox.ifs_url, "login": creds["client_id"],
+                              "password": creds["client_secret"], "extra": {"realm": "not-" + creds["realm"]}})
+    done = _run(_connect_args(sandbox, "shadowx", config),
+                **{**_secrets(sandbox), "AIRFLOW_CONN_MLC_SHADOWX_IFS": other_realm})
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "FAIL connection mlc_shadowx_ifs" in out and "$AIRFLOW_CONN_MLC_SHADOWX_IFS" in out
+    assert "connection mlc_shadowx_basware" not in out
+    assert creds["client_secret"] not in out

@@ -4,6 +4,7 @@ subscribed with `ml-connector subscribe`, creating (debounced) DagRuns in the wo
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from mlc_sandbox.seed import SeedConfig, build_dataset
 from mlc_sandbox.server import ThreadedServer, serve
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
-TRIGGER_TENANT, E2E_TENANT = "hooktrig", "hooke2e"
+TRIGGER_TENANT, E2E_TENANT, CANARY_TENANT = "hooktrig", "hooke2e", "hookcanary"
 
 
 def _tenant(tenant_id: str) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo tenants plus two of ours, their DAGs in the metadata DB, a state store of their own."""
     home = tmp_path_factory.mktemp("webhooks")
     data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    data["tenants"] += [_tenant(TRIGGER_TENANT), _tenant(E2E_TENANT)]
+    data["tenants"] += [_tenant(TRIGGER_TENANT), _tenant(E2E_TENANT), _tenant(CANARY_TENANT)]
     path = home / "tenants.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
@@ -75,7 +76,7 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield path
     from airflow.models import DagRun
 
-    for tenant in (TRIGGER_TENANT, E2E_TENANT):
+    for tenant in (TRIGGER_TENANT, E2E_TENANT, CANARY_TENANT):
         _delete(DagRun, dag_id=f"mlc_{tenant}_invoices")
 
 
@@ -198,3 +199,66 @@ def test_tenant_directory_caches_secrets_but_not_their_absence() -> None:
     now[0] = 31
     assert directory("pushy").secret.get_secret_value() == "second"  # type: ignore[union-attr]
     assert reads == ["mlc_pushy_basware"] * 3
+
+
+def test_no_chosen_secret_in_what_the_webhook_endpoint_answers_logs_or_stores(
+    tenants: Path, api_server: ThreadedServer, tmp_path: Path, airflow_db: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The real API server, a tenant whose client secret and webhook secret the test chose: genuine,
+    replayed, forged, truncated, cross-tenant, malformed, nested and huge deliveries. No answer, page, log
+    line, inbox row or metadata-DB value holds a secret or a signature (the connection only encrypted)."""
+    import logging
+    import time
+
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    from canaries import scan_for_canaries, scan_pages
+    from ml_connector.webhooks import sign
+
+    caplog.set_level(logging.DEBUG)
+    chosen = {"client": "canary-client-" + uuid.uuid4().hex, "webhook": "canary-hook-" + uuid.uuid4().hex}
+    conn_id = f"mlc_{CANARY_TENANT}_basware"
+    with create_session() as session:
+        session.add(Connection(conn_id=conn_id, conn_type="basware", host="http://127.0.0.1:9", login="canary",
+                               password=chosen["client"],
+                               extra=json.dumps({"region": "sandbox", "webhook_secret": chosen["webhook"]})))
+    url = f"{api_server.url}/ml-connector/webhooks/basware/{CANARY_TENANT}"
+    body = json.dumps({"taskId": "t-canary", "taskStatus": "New", "taskType": "AccountingDocuments",
+                       "taskSubType": "WaitingForTransfer", "documentId": "INV-CANARY",
+                       "expirationTime": "2030-01-01T00:00:00Z"}).encode()
+    good = sign(chosen["webhook"], body)
+    now = str(int(time.time()))
+    attempts = {
+        "genuine": (url, body, good), "replayed": (url, body, good),
+        "forged": (url, body, sign("not-the-secret", body)), "truncated": (url, body, good[:32]),
+        "flipped": (url, body, good[:-1] + ("0" if good[-1] != "0" else "1")),
+        "unknown tenant": (f"{api_server.url}/ml-connector/webhooks/basware/nobody", body, good),
+        "cross-tenant": (f"{api_server.url}/ml-connector/webhooks/basware/{E2E_TENANT}", body, good),
+        "malformed": (url, b'{"taskId": ', sign(chosen["webhook"], b'{"taskId": ')),
+        "nested": (url, b"[" * 20_000 + b"]" * 20_000, sign(chosen["webhook"], b"[" * 20_000 + b"]" * 20_000)),
+        "huge": (url, b"x" * 200_000, sign(chosen["webhook"], b"x" * 200_000)),
+    }
+    answers: dict[str, str] = {}
+    try:
+        for name, (target, payload, signature) in attempts.items():
+            answer = requests.post(target, data=payload, timeout=30, headers={
+                "x-bwapi-signature-256": signature, "x-bwapi-timestamp": now, "x-bwapi-delivery-id": name})
+            answers[name] = f"{answer.status_code} {dict(answer.headers)} {answer.text}"
+        statuses = {name: int(text.split()[0]) for name, text in answers.items()}
+        assert (statuses["genuine"], statuses["replayed"]) == (200, 200), answers
+        assert '"duplicate"' in answers["replayed"]
+        assert {statuses[n] for n in ("forged", "truncated", "flipped", "unknown tenant", "cross-tenant")} == {401}
+        assert (statuses["malformed"], statuses["nested"], statuses["huge"]) == (400, 400, 413), answers
+
+        canaries = [*chosen.values(), good]
+        found = scan_for_canaries(canaries, texts={**{f"answer {n}": t for n, t in answers.items()},
+                                                   "logs": caplog.text},
+                                  db_urls=[f"sqlite:///{tenants.parent / 'state.db'}", airflow_db])
+        found += scan_pages(api_server.url, canaries, tenants=[CANARY_TENANT, "nobody"])
+        assert found == []
+        # The scan does see the inbox row the genuine delivery made (so an empty finding means something).
+        assert scan_for_canaries(["INV-CANARY"], db_urls=[f"sqlite:///{tenants.parent / 'state.db'}"]) != []
+    finally:
+        _delete(Connection, conn_id=conn_id)

@@ -105,13 +105,13 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
         raise ConfigError(f"tenant {tenant.tenant_id!r}: invalid connection settings: "
                           f"{field_errors(exc)}") from None
     basware_url = basware.resolved_base_url(config.region_map())  # region check happens here
+    basware_extra = {"region": unless_default(tenant.basware_region, "eu")}
+    ifs_extra = {"realm": ifs.realm, "projection_path": unless_default(ifs.projection_path, "main"),
+                 "companies": ",".join(ifs.companies)}
     upsert_connection(tenant.basware_conn_id, CONN_TYPE_BASWARE, basware_url, basware.client_id,
-                      creds.basware_client_secret, {"region": unless_default(tenant.basware_region, "eu")},
-                      f"Basware P2P for tenant {tenant.tenant_id}")
+                      creds.basware_client_secret, basware_extra, f"Basware P2P for tenant {tenant.tenant_id}")
     upsert_connection(tenant.ifs_conn_id, CONN_TYPE_IFS, ifs.host, ifs.client_id, creds.ifs_client_secret,
-                      {"realm": ifs.realm, "projection_path": unless_default(ifs.projection_path, "main"),
-                       "companies": ",".join(ifs.companies)},
-                      f"IFS Cloud for tenant {tenant.tenant_id}")
+                      ifs_extra, f"IFS Cloud for tenant {tenant.tenant_id}")
     # Ping with exactly what was stored, then say if something else would be used instead.
     with basware.build_client(config.region_map(), **CHECK_CLIENT_OPTIONS) as bw_client:
         results = [check_basware(bw_client)]
@@ -120,16 +120,18 @@ def connect_tenant(config: ConnectorConfig, tenant: TenantConfig, creds: TenantC
         if results[-1].ok:  # the names are only worth checking where the projections answer
             results.append(check_ifs_field_map(ifs_client))
     record_checks(tenant, results)
-    stored = {tenant.basware_conn_id: (basware_url, basware.client_id, creds.basware_client_secret),
-              tenant.ifs_conn_id: (ifs.host, ifs.client_id, creds.ifs_client_secret)}
-    return results + [r for conn_id, values in stored.items() if (r := shadowing(conn_id, values))]
+    stored = {tenant.basware_conn_id: ((basware_url, basware.client_id, creds.basware_client_secret), basware_extra),
+              tenant.ifs_conn_id: ((ifs.host, ifs.client_id, creds.ifs_client_secret), ifs_extra)}
+    return results + [r for conn_id, (values, extra) in stored.items() if (r := shadowing(conn_id, values, extra))]
 
 
-def shadowing(conn_id: str, stored: tuple[str, str, str]) -> CheckResult | None:
+def shadowing(conn_id: str, stored: tuple[str, str, str], extra: dict[str, str | None]) -> CheckResult | None:
     """A FAIL when Airflow would not use the connection just stored: an AIRFLOW_CONN_* variable or a
-    secrets backend comes before the metadata DB, for tasks and for `check` alike."""
+    secrets backend comes before the metadata DB, for tasks and for `check` alike. Extras count too (a
+    shadow with the same secret but another realm or company list is still another connection)."""
     seen = read_connection(conn_id)
-    if seen is not None and (seen.host, seen.login, seen.password) == stored:
+    if seen is not None and (seen.host, seen.login, seen.password) == stored and all(
+            seen.extra_dejson.get(key) == value for key, value in extra.items() if value is not None):
         return None
     variable = f"AIRFLOW_CONN_{conn_id.upper()}"
     source = f"${variable}" if variable in os.environ else "a secrets backend"

@@ -115,11 +115,13 @@ class AccountingDocument(_Tolerant):
     goes through its shortest repr, so 0.1 stays 0.1). The header's tax is `taxSum1` + `taxSum2`.
     """
 
-    invoice_id: str = Field(alias="invoiceId")
-    company_code: str | None = Field(None, alias="companyCode")
-    supplier_code: str | None = Field(None, alias="supplierCode")
-    invoice_number: str | None = Field(None, alias="invoiceNumber")
-    currency_code: str | None = Field(None, alias="currencyCode")
+    # Lengths are Basware's own (AccountingDocumentEntity, OpenAPI 26.06.05.402): a longer value breaks
+    # its contract and would not fit where we store or send it, so the document is quarantined.
+    invoice_id: str = Field(alias="invoiceId", max_length=36)
+    company_code: str | None = Field(None, alias="companyCode", max_length=32)
+    supplier_code: str | None = Field(None, alias="supplierCode", max_length=25)
+    invoice_number: str | None = Field(None, alias="invoiceNumber", max_length=100)
+    currency_code: str | None = Field(None, alias="currencyCode", max_length=3)
     net_sum: Decimal | None = Field(None, alias="netSum")
     tax_sum1: Decimal | None = Field(None, alias="taxSum1")
     tax_sum2: Decimal | None = Field(None, alias="taxSum2")

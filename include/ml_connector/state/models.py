@@ -17,10 +17,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
 )
 
-from ml_connector.state.types import Amount, JSONType, UTCDateTime
+from ml_connector.state.types import Amount, CleanText, JSONType, UTCDateTime
 
 VERSION_TABLE = "mlc_alembic_version"
 
@@ -103,7 +102,7 @@ ledger = Table(
     Column("tax_amount", Amount()),
     Column("gross_amount", Amount()),
     Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("last_error", Text),
+    Column("last_error", CleanText),
     # Bumped before each proposal look-up-and-create (migration 0002_ledger_upserts says why).
     Column("upserts", Integer, nullable=False, server_default="0"),
     _run_id(),
@@ -136,7 +135,7 @@ quarantine = Table(
     Column("record_type", String(32), nullable=False),  # invoice, vendor, ...
     Column("record_id", String(200), nullable=False),
     Column("reason_code", String(64), nullable=False),
-    Column("reason", Text),
+    Column("reason", CleanText),
     Column("payload", JSONType),  # the original record, for replay
     _run_id(),
     Column("first_seen", UTCDateTime(), nullable=False),

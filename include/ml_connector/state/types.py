@@ -9,14 +9,49 @@ from decimal import Decimal, Inexact, localcontext
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 AMOUNT_SCALE = 4  # enough for every ISO 4217 currency plus unit prices
 _QUANT = Decimal(1).scaleb(-AMOUNT_SCALE)
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+NUL_STAND_IN = "\ufffd"
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL in its strings (keys too) replaced: PostgreSQL refuses U+0000 in JSONB and
+    text, so one hostile field would otherwise fail the whole transaction, run after run."""
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_STAND_IN)
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(v) for v in value]
+    return value
+
+
+class CleanText(TypeDecorator[str]):
+    """Text whose NULs are stored as U+FFFD: error texts and reasons quote outside values."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else without_nul(value)
+
+
+class JSONType(TypeDecorator[Any]):
+    """JSON on SQLite, JSONB on PostgreSQL; a NUL in a string is stored as U+FFFD on both."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return without_nul(value)
 
 
 def utc(value: datetime | str) -> datetime:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from ml_connector.http.errors import FatalError, OutcomeUnknownError, RecordError
 
 RECORD_TYPE = "invoice"  # quarantine record_type of the invoice flow
+QUARANTINE_KEY_MAX = 200  # the quarantine table's record_id column
+
+
+def quarantine_key(raw: str) -> str:
+    """`raw` when it fits the quarantine key, else its SHA-256: a hostile id is set aside, it never fails
+    the insert that records it."""
+    if len(raw) <= QUARANTINE_KEY_MAX and raw.isprintable():
+        return raw
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Reason:
@@ -47,3 +58,13 @@ class ProposalOutcomeUnknown(CreateOutcomeUnknown):
 
 class ControlTotalMismatch(FatalError):
     """What Basware sent and what IFS holds differ for a company: the run fails loudly."""
+
+
+class TenantMismatch(FatalError):
+    """A task was handed another tenant's batch or run result (a crossed XCom or staging reference): it
+    must not act on it with this tenant's credentials, nor move this tenant's watermark by it."""
+
+
+def require_own(tenant_id: str, what: str, owner: object) -> None:
+    if owner != tenant_id:
+        raise TenantMismatch(f"{what} belongs to tenant {owner!r}, not {tenant_id!r}: refused")

@@ -7,7 +7,6 @@ Basware a failure report, and earlier ones left unfinished.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -20,7 +19,7 @@ from ml_connector.ifs.contract import require_contract
 from ml_connector.state import ExtractedInvoice, Status, document_fingerprint
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
-from ml_connector.sync.errors import RECORD_TYPE, Reason
+from ml_connector.sync.errors import RECORD_TYPE, Reason, quarantine_key
 from ml_connector.sync.staging import DEFAULT_BATCH_SIZE, MAX_BATCHES, Staging, StoragePath, write_batches
 from ml_connector.sync.summary import task_summary
 from ml_connector.sync.values import iso, ledger_amount, parse_timestamp
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 RESUME_STATUSES = (Status.PROPOSAL_CREATED, Status.ACKNOWLEDGED, Status.QUARANTINED, Status.EXTRACTED,
                    Status.MAPPED)
 INVOICE_ID_MAX = 36  # Basware's AccountingDocumentEntity.invoiceId maxLength (OpenAPI 26.06.05.402)
-QUARANTINE_KEY_MAX = 200  # the quarantine table's record_id column
 # A failure report that keeps failing (e.g. the document was removed in Basware) stops being retried.
 MAX_REPORT_ATTEMPTS = 5
 
@@ -107,8 +105,7 @@ def quarantine_unkeyable(ctx: TenantContext, doc: Mapping[str, Any], problem: st
     """Quarantined under the id itself when it fits the quarantine key, else under its hash; never in the
     ledger. Nothing is reported to Basware: the AP team must correct the document there."""
     raw = str(doc.get("invoiceId"))
-    record_id = raw if len(raw) <= QUARANTINE_KEY_MAX and raw.isprintable() else \
-        "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    record_id = quarantine_key(raw)
     shown = raw[:40] + ("..." if len(raw) > 40 else "")
     reason = f"invoice {shown!r} (invoice number {doc.get('invoiceNumber')!r}): {problem}"
     ctx.store.quarantine(ctx.tenant_id, RECORD_TYPE, record_id, Reason.MALFORMED, reason, dict(doc),
@@ -188,8 +185,8 @@ def ledger_row(doc: Mapping[str, Any]) -> ExtractedInvoice:
         invoice_id=str(doc["invoiceId"]),
         fingerprint=document_fingerprint(doc),
         last_updated=parse_timestamp(doc.get("lastUpdated")),
-        company_code=str(company)[:50] if company else None,
-        currency=currency if isinstance(currency, str) and len(currency) == 3 else None,
+        company_code=_text(company, 50),
+        currency=currency if isinstance(currency, str) and len(currency) == 3 and currency.isprintable() else None,
         net_amount=ledger_amount(doc.get("netSum")),
         tax_amount=_header_tax(doc),
         gross_amount=ledger_amount(doc.get("grossSum")),
@@ -198,4 +195,6 @@ def ledger_row(doc: Mapping[str, Any]) -> ExtractedInvoice:
 
 
 def _text(value: Any, limit: int) -> str | None:
-    return str(value)[:limit] if value not in (None, "") else None
+    """What fits the ledger's column; mapping quarantines the document when the value breaks Basware's
+    limit or holds a NUL, so the ledger only has to hold it without failing the batch."""
+    return str(value).replace("\x00", "")[:limit] or None if value not in (None, "") else None

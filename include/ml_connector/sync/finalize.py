@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ml_connector.sync.context import TenantContext
-from ml_connector.sync.errors import ControlTotalMismatch
+from ml_connector.sync.errors import ControlTotalMismatch, require_own
 from ml_connector.sync.flow import COUNT_KEYS
 from ml_connector.sync.summary import count_line
 from ml_connector.sync.totals import control_totals, describe_mismatch
@@ -29,6 +29,8 @@ def finalize(ctx: TenantContext, extracted: Mapping[str, Any], results: Sequence
              stream: str = STREAM) -> dict[str, Any]:
     """Raises ControlTotalMismatch (after recording the run as failed) when IFS and Basware differ."""
     tenant_id, run_id, store = ctx.tenant_id, ctx.run_id, ctx.store
+    if "tenant" in extracted:  # a summary of a run started before the DAG sent its tenant has none
+        require_own(tenant_id, f"extract result of run {extracted.get('run_id')}", extracted["tenant"])
     counts = merge_counts(extracted, results)
     totals = control_totals(ctx.ifs, store, tenant_id, run_id)
     bad = [t for t in totals if not t["match"]]

@@ -23,7 +23,7 @@ from ml_connector.http.redact import redact
 from ml_connector.state import StateStore
 from ml_connector.sync.catalog import Catalog
 from ml_connector.sync.context import TenantContext
-from ml_connector.sync.errors import RECORD_TYPE
+from ml_connector.sync.errors import RECORD_TYPE, require_own
 from ml_connector.sync.extract import extract
 from ml_connector.sync.finalize import finalize
 from ml_connector.sync.flow import COUNT_KEYS, HOLDING_EVENTS, InvoiceFlow, InvoiceItem, Stage
@@ -59,6 +59,7 @@ def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[s
     A FatalError (credentials, permissions) ends the batch at once: all invoices would fail alike.
     """
     batch = read_json(staging, batch_ref["ref"])
+    require_own(ctx.tenant_id, f"staged batch {batch_ref['ref']}", batch.get("tenant"))
     catalog = Catalog.from_json(read_json(staging, batch["catalog"]))
     flow = InvoiceFlow.build(ctx, catalog, vendors)
     held = set(batch_ref.get("held") or ())

@@ -128,6 +128,8 @@ def _parse(doc: Mapping[str, Any], problems: list[Problem]) -> AccountingDocumen
             where = ".".join(str(p) for p in err["loc"])
             problems.append(Problem(Reason.MALFORMED, f"field {where}: {err['msg']} "
                                     f"(got {_show(err.get('input'))})", where))
+    for where in _fields_with_nul(doc):
+        problems.append(Problem(Reason.MALFORMED, f"field {where} contains a NUL character", where))
     for field in REQUIRED:
         if doc.get(field) in (None, ""):
             problems.append(Problem(Reason.MALFORMED, f"required field {field} is missing", field))
@@ -141,6 +143,16 @@ def _parse(doc: Mapping[str, Any], problems: list[Problem]) -> AccountingDocumen
                     problems.append(Problem(Reason.MALFORMED, f"coding row {_row_no(row, i)}: "
                                             f"required field {field} is missing", f"codingRows.{i}.{field}"))
     return parsed
+
+
+def _fields_with_nul(doc: Mapping[str, Any]) -> list[str]:
+    """Header and coding-row fields holding U+0000: no Basware text has one, and IFS and PostgreSQL
+    refuse it."""
+    found = [k for k, v in doc.items() if isinstance(v, str) and "\x00" in v]
+    for i, row in enumerate(doc.get("codingRows") or ()):
+        if isinstance(row, Mapping):
+            found += [f"codingRows.{i}.{k}" for k, v in row.items() if isinstance(v, str) and "\x00" in v]
+    return found
 
 
 def _amount(doc: Mapping[str, Any], field: str, problems: list[Problem]) -> Decimal | None:

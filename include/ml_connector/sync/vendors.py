@@ -23,7 +23,7 @@ from typing import Any
 from ml_connector.http.errors import RecordError
 from ml_connector.sync import vendor_duplicates, vendor_numbers
 from ml_connector.sync.context import TenantContext
-from ml_connector.sync.errors import DuplicateSupplier
+from ml_connector.sync.errors import DuplicateSupplier, quarantine_key
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory, supplier_body
 from ml_connector.sync.summary import task_summary
 from ml_connector.sync.vendor_conflicts import (
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 STREAM = "vendors_basware"  # watermark: Basware lastUpdated of the newest vendor synced
 RECORD_TYPE = "vendor"
 ENTITY = "vendor"
+VENDOR_CODE_MAX = 25  # Basware's VendorEntity.vendorCode maxLength; also keys the audit trail
 
 
 def sync_basware_to_ifs(ctx: TenantContext, *, since: datetime | None = None) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def _sync_counted(ctx: TenantContext, reconciler: SupplierReconciler, suppliers:
         counts["held"] += 1
     except RecordError as exc:  # a bad record; transport and auth failures fail the task (retried)
         counts["quarantined"] += 1
-        code = str(vendor.get("vendorCode") or vendor.get("externalCode") or "?")
+        code = quarantine_key(str(vendor.get("vendorCode") or vendor.get("externalCode") or "?"))
         ctx.store.quarantine(ctx.tenant_id, RECORD_TYPE, code, type(exc).__name__, str(exc),
                              payload=dict(vendor), run_id=ctx.run_id)
         log.warning("Vendor %s quarantined: %s", code, exc)
@@ -130,6 +131,11 @@ def _sync_one(ctx: TenantContext, reconciler: SupplierReconciler, suppliers: dic
     if not code:
         raise RecordError(f"Basware vendor {vendor.get('externalCode')!r} has no vendorCode",
                           record_id=str(vendor.get("externalCode")))
+    if len(code) > VENDOR_CODE_MAX or not code.isprintable():
+        shown = code[:40] + ("..." if len(code) > 40 else "")
+        raise RecordError(f"Basware vendor {shown!r}: vendorCode is {len(code)} characters long or holds "
+                          f"control characters; Basware allows at most {VENDOR_CODE_MAX} printable ones",
+                          record_id=shown)
     if code in versions.held:
         return "held"
     cfg = ctx.ifs.fields.suppliers

@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -78,9 +79,9 @@ class Receiver:
             log.warning("webhook for tenant %r (delivery %r) refused: %s", tenant_id, delivery, exc)
             return _answer(401, detail=str(exc))
         assert tenant is not None  # the decoy secret verifies nothing
-        return self._accept(tenant_id, body)
+        return self._accept(tenant_id, tenant.scheme, body)
 
-    def _accept(self, tenant_id: str, body: bytes) -> JSONResponse:
+    def _accept(self, tenant_id: str, scheme: SignatureScheme, body: bytes) -> JSONResponse:
         try:
             note = json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: a deeply nested body is malformed too
@@ -90,6 +91,12 @@ class Receiver:
         if note.get("taskType") == "ConnectionTest":
             log.info("webhook ConnectionTest for tenant %s answered", tenant_id)
             return _answer(200, status="ok")
+        if expired(note, self.clock(), scheme.tolerance_seconds):
+            # Only the body is signed: its expirationTime is the one time an old captured body cannot lie
+            # about. The task is gone in Basware anyway; 200 so a late genuine retry stops too.
+            log.warning("webhook for tenant %s refused: its signed expirationTime %r has passed (a replay or a "
+                        "very late retry)", tenant_id, note.get("expirationTime"))
+            return _answer(200, status="expired")
         key = delivery_key(note, body)
         if key is None:
             return _answer(400, detail="taskId is not a printable string of at most 200 characters")
@@ -117,6 +124,23 @@ class Receiver:
         log.info("webhook %s for tenant %s: document %s recorded, run %s", key, tenant_id, document_id,
                  "triggered" if triggered else "not triggered (one is already queued)")
         return _answer(200, status="accepted", triggered=triggered)
+
+
+def expired(note: Mapping[str, Any], now: float, tolerance: float) -> bool:
+    """Whether the notification's own (signed) expirationTime passed more than `tolerance` seconds ago.
+    Absent or unreadable counts as not expired: Basware does not require the field, and the signed
+    taskId or body hash still dedupes such a notification."""
+    raw = note.get("expirationTime")
+    if not isinstance(raw, str):
+        return False
+    text = raw.strip()
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp() < now - tolerance
 
 
 def delivery_key(note: Mapping[str, Any], body: bytes) -> str | None:

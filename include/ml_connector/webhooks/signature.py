@@ -1,8 +1,10 @@
 """Verify a Basware webhook delivery: HMAC-SHA256 of the raw body bytes, hex, compared in constant time.
 
-Basware's header names and encoding are unverified, so they are parameters (`SignatureScheme`). The
-timestamp header is not part of the signed bytes, so its window only limits how long a captured
-delivery can be replayed verbatim; the inbox's delivery-id dedupe is the real replay guard.
+Basware's header names and encoding are unverified, so they are parameters (`SignatureScheme`). Basware
+documents only that the webhookAuthenticationToken signs the notification: the signed bytes are the body.
+A timestamp header is therefore not signed (a replayer sets a fresh one or leaves it out), so it is
+optional by default and no replay guard; what guards is signed: the body's taskId (or hash) in the inbox
+and its expirationTime (receiver.expired).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from mlc_sandbox.basware.errors import ApiError
 from mlc_sandbox.basware.settings import BaswareSettings
 from mlc_sandbox.faults import FaultInjector
 from mlc_sandbox.token_ledger import TokenLedger
+from mlc_sandbox.issued_tokens import TokenListener
 
 
 @dataclass
@@ -50,6 +51,7 @@ class TokenStore:
         self._lock = threading.Lock()
         self._grants: dict[str, Grant] = {}
         self.ledger = TokenLedger()
+        self.listeners: list[TokenListener] = []  # told each token issued (a secrets test's canaries)
 
     def issue(self, scopes: list[str]) -> str:
         now = time.time()
@@ -63,7 +65,10 @@ class TokenStore:
         with self._lock:
             self._grants[jti] = Grant(jti, frozenset(scopes), now + self.settings.token_ttl)
         self.ledger.issued(jti, self.settings.token_ttl)
-        return f"{signing_input}.{_b64(signature)}"
+        token = f"{signing_input}.{_b64(signature)}"
+        for listener in self.listeners:
+            listener(token)
+        return token
 
     def revoke_all(self) -> int:
         with self._lock:

@@ -25,6 +25,7 @@ from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.errors import IfsError
 from mlc_sandbox.ifs.settings import IfsSettings
 from mlc_sandbox.token_ledger import TokenLedger
+from mlc_sandbox.issued_tokens import TokenListener
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class TokenService:
         self.token_requests = 0
         self.tokens_issued = 0
         self.ledger = TokenLedger()
+        self.listeners: list[TokenListener] = []  # told each token issued (a secrets test's canaries)
 
     def issue(self, issuer: str) -> dict[str, Any]:
         now = self.clock.now()
@@ -62,6 +64,8 @@ class TokenService:
             self._expiry[token] = now + timedelta(seconds=ttl)
             self.tokens_issued += 1
         self.ledger.issued(token, ttl)
+        for listener in self.listeners:
+            listener(token)
         return {"access_token": token, "expires_in": ttl, "refresh_expires_in": 0, "token_type": "Bearer",
                 "not-before-policy": 0, "scope": "openid microprofile-jwt"}
 

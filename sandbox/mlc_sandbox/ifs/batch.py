@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.responses import Response
 
@@ -27,6 +27,7 @@ from mlc_sandbox.ifs.context import SimContext
 from mlc_sandbox.ifs.dispatch import dispatch
 from mlc_sandbox.ifs.errors import IfsError, error_response
 from mlc_sandbox.ifs.odata_request import ODataRequest
+from mlc_sandbox.raw_path import routing_path
 
 CONTINUE = "odata.continue-on-error"
 _HEADER_NAMES = {"etag": "ETag", "odata-version": "OData-Version"}
@@ -96,8 +97,8 @@ def _inner_request(outer: ODataRequest, part: Part, refs: dict[str, PartResponse
     path = split.path if split.scheme or url.startswith("/") else f"{root_path}/{split.path}"
     if not (path == root_path or path.startswith(root_path + "/")):
         raise malformed(f"{part.url} is outside {outer.projection}.svc: a $batch addresses one projection")
-    # Decoded as a request URL's path is (a '/' inside a key literal is safe: the parser honours quotes).
-    inner_path = unquote(path[len(root_path):])
+    # Decoded as a request URL's path is: all but %2F and %25, which only the key literal decodes.
+    inner_path = routing_path(path[len(root_path):].encode())
     if inner_path.rstrip("/") == "/$batch":
         raise malformed("a $batch cannot hold another $batch")
     headers = dict(part.headers)

@@ -24,7 +24,9 @@ def odata_router(ctx: SimContext) -> APIRouter:
     @router.api_route("/{tier}/ifsapplications/projection/v1/{rest:path}",
                       methods=["GET", "POST", "PATCH", "DELETE", "PUT"])
     async def odata(request: Request, tier: str, rest: str) -> Response:
-        return await _handle(ctx, request, tier, rest)
+        # The routing path keeps %2F encoded: a raw '/' separates segments, an encoded one is key data.
+        kept = request.scope["path"].partition("/ifsapplications/projection/v1/")[2]
+        return await _handle(ctx, request, tier, kept or rest)
 
     return router
 

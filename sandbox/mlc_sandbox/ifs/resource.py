@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from mlc_sandbox.ifs import edm
 from mlc_sandbox.ifs.errors import bad_query
@@ -34,7 +35,7 @@ def parse_path(path: str) -> list[Segment]:
         key = None
         if i < len(path) and path[i] == "(":
             end = _closing_paren(path, i)
-            key = _key_predicate(path[i + 1:end])
+            key = _key_predicate(unquote(path[i + 1:end]))  # %2F and %25 are still encoded here
             i = end + 1
             if i < len(path) and path[i] != "/":
                 raise bad_query(f"unexpected {path[i:]!r} after key predicate", "path")
@@ -47,6 +48,8 @@ def _closing_paren(path: str, open_at: int) -> int:
     for j in range(open_at + 1, len(path)):
         if path[j] == "'":
             in_quote = not in_quote  # '' inside a string toggles twice: still inside
+        elif path[j] == "/":  # a raw '/' ends the path segment, quotes or not (RFC 3986): must be %2F
+            break
         elif path[j] == ")" and not in_quote:
             return j
     raise bad_query(f"unclosed key predicate in {path!r}", "path")

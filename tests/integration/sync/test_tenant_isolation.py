@@ -67,3 +67,22 @@ def test_one_tenants_run_and_replay_leave_the_other_untouched(pair: tuple[Env, E
     assert after_a == before_a, "b's replay or run changed a's rows"
     assert a.store.get_invoice(a.tenant_id, bad) is not None
     assert set(a.proposals()).isdisjoint(b.proposals())  # each tenant wrote only to its own IFS
+
+
+def test_a_task_handed_the_other_tenants_batch_or_extract_result_refuses_it(pair: tuple[Env, Env]) -> None:
+    """What a task gets through XCom is a staging reference and a run result: one crossed to the other
+    tenant's task (a wrong XCom pull, an edited run) must not send a's invoices to b's IFS with b's
+    credentials, nor move b's watermark by a's window."""
+    from ml_connector.sync.errors import TenantMismatch
+
+    a, b = pair
+    extracted = a.extract("run-a")
+    assert extracted["batches"], extracted
+    before_b = _snapshot(b)
+    with pytest.raises(TenantMismatch, match="belongs to tenant 'demo', not 'other'"):
+        invoices.process_batch(b.context("run-b"), a.staging, extracted["batches"][0])
+    with pytest.raises(TenantMismatch):
+        invoices.finalize(b.context("run-b"), extracted, [])
+    assert b.proposals() == {} and _snapshot(b) == before_b
+    # a's own tasks take it as always.
+    assert a.finalize(extracted, a.process(extracted))["state"] == "success"

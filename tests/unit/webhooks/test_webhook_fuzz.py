@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from signed_requests import ReceiverEnv, signed_headers
 
 from ml_connector.state import StateStore
-from ml_connector.webhooks import TenantWebhook, create_app, sign
+from ml_connector.webhooks import TenantWebhook, sign
 from ml_connector.webhooks.receiver import MAX_BODY
 
 SECRETS = {"acme": "fuzz-secret-of-acme", "beta": "fuzz-secret-of-beta"}
@@ -45,33 +43,18 @@ header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), m
 random_headers = st.dictionaries(header_names, header_values, max_size=5)
 
 
-class Env:
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-        self.triggers: list[tuple[str, list[str]]] = []
-        self.client = TestClient(create_app(TENANTS.get, lambda: store, self.trigger))
-
-    def trigger(self, tenant_id: str, documents: list[str]) -> bool:
-        self.triggers.append((tenant_id, documents))
-        return True
-
-    def post(self, tenant: str, body: bytes, headers: dict[str, str]) -> Any:
-        return self.client.post(f"/basware/{tenant}", content=body, headers=headers)
-
-    def recorded(self) -> int:
-        return sum(len(self.store.pending_deliveries(t)) for t in TENANTS)
+class Env(ReceiverEnv):
+    def post(self, tenant: str, body: bytes, headers: dict[str, str]) -> Any:  # type: ignore[override]
+        return self.send(tenant, body, headers)
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    store.migrate()
-    yield Env(store)
-    store.dispose()
+def env(store: StateStore) -> Env:
+    return Env(TENANTS, store)
 
 
 def signed(secret: str, body: bytes, **extra: str) -> dict[str, str]:
-    return {"x-bwapi-signature-256": sign(secret, body), "x-bwapi-timestamp": str(int(time.time())), **extra}
+    return signed_headers(secret, body, **extra)
 
 
 def _forgeries(secret: str, body: bytes) -> dict[str, dict[str, str]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from signed_requests import SIGNATURE_HEADER, ReceiverEnv, notification
 
 from ml_connector.state import StateStore
 from ml_connector.webhooks import SignatureScheme, TenantWebhook, create_app, sign
@@ -25,42 +25,20 @@ TENANTS = {
 }
 
 
-class Env:
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-        self.triggers: list[tuple[str, list[str]]] = []
-        self.trigger_result = True
-        self.app = create_app(TENANTS.get, lambda: store, self.trigger)
-        self.client = TestClient(self.app)
-
-    def trigger(self, tenant_id: str, documents: list[str]) -> bool:
-        self.triggers.append((tenant_id, documents))
-        if isinstance(self.trigger_result, Exception):
-            raise self.trigger_result
-        return self.trigger_result
-
-    def post(self, tenant: str, note: dict[str, object] | bytes, *, secret: str = SECRET,
-             delivery: str | None = "d-1", sig_header: str = "x-bwapi-signature-256",
+class Env(ReceiverEnv):
+    def post(self, tenant: str, note: dict[str, object] | bytes, *, secret: str = SECRET,  # type: ignore[override]
+             delivery: str | None = "d-1", sig_header: str = SIGNATURE_HEADER, timestamp: str | None = "now",
              extra: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        body = note if isinstance(note, bytes) else json.dumps(note).encode()
-        headers = {sig_header: sign(secret, body), "x-bwapi-timestamp": str(int(time.time())),
-                   **(extra or {})}
-        if delivery is not None:
-            headers["x-bwapi-delivery-id"] = delivery
-        return self.client.post(f"/basware/{tenant}", content=body, headers=headers)
+        return super().post(tenant, note, secret=secret, delivery=delivery, sig_header=sig_header,
+                            timestamp=timestamp, **(extra or {}))
 
 
-def note(doc: str = "INV-1", task: str = "t-1") -> dict[str, object]:
-    return {"taskId": task, "taskStatus": "Open", "taskType": "AccountingDocuments",
-            "taskSubType": "WaitingForTransfer", "documentId": doc, "expirationTime": "2030-01-01T00:00:00Z"}
+note = notification
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    store.migrate()
-    yield Env(store)
-    store.dispose()
+def env(store: StateStore) -> Env:
+    return Env(TENANTS, store)
 
 
 def test_a_notification_is_recorded_and_triggers_once(env: Env) -> None:
@@ -179,3 +157,29 @@ def test_inbox_down_is_503_so_basware_retries(tmp_path: Path) -> None:
     answer = TestClient(app).post("/basware/acme", content=body,
                                   headers={"x-bwapi-signature-256": sign(SECRET, body)})
     assert answer.status_code == 503
+
+
+def test_without_a_timestamp_header_a_genuine_notification_is_accepted(env: Env) -> None:
+    """Basware documents no timestamp header: one that sends none must still get through."""
+    assert env.post("acme", note(), timestamp=None).json()["status"] == "accepted"
+
+
+def test_a_captured_body_past_its_signed_expiration_is_not_recorded(env: Env) -> None:
+    """The timestamp header is not signed, so a replayer sends a fresh one (or none); the body's own
+    expirationTime is signed and stops it, even where the inbox no longer holds its taskId."""
+    old = note(task="t-old", expirationTime="2020-01-01T00:00:00Z")
+    for extra in ({}, {"x-bwapi-timestamp": str(int(time.time()))}):
+        answer = env.post("acme", old, extra=extra)
+        assert answer.status_code == 200 and answer.json() == {"status": "expired"}
+    assert env.post("acme", old, timestamp=None).json() == {"status": "expired"}
+    assert env.store.pending_deliveries("acme") == [] and env.triggers == []
+
+
+@pytest.mark.parametrize("expiration", ["soon", "2030-01-01T00:00:00+02:00", "not a date", None, 17])
+def test_an_expiration_in_the_future_unreadable_or_absent_is_accepted(env: Env, expiration: object) -> None:
+    # Within the tolerance counts as not yet expired (clock skew between Basware and us).
+    value = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60)) if expiration == "soon" \
+        else expiration
+    body = note(expirationTime=value) if expiration is not None else \
+        {k: v for k, v in note().items() if k != "expirationTime"}
+    assert env.post("acme", body).json()["status"] == "accepted"

@@ -3,47 +3,25 @@ the other's URL, and neither tenant's inbox rows are visible to or changeable by
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from signed_requests import ReceiverEnv, notification
 
 from ml_connector.state import StateStore
-from ml_connector.webhooks import TenantWebhook, create_app, sign
+from ml_connector.webhooks import TenantWebhook
 
 SECRETS = {"alpha": "alpha-webhook-secret", "beta": "beta-webhook-secret"}
 TENANTS = {t: TenantWebhook(t, "both", SecretStr(s)) for t, s in SECRETS.items()}
 
 
-class Env:
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-        self.triggers: list[tuple[str, list[str]]] = []
-        self.client = TestClient(create_app(TENANTS.get, lambda: store, self._trigger))
-
-    def _trigger(self, tenant_id: str, documents: list[str]) -> bool:
-        self.triggers.append((tenant_id, documents))
-        return True
-
-    def post(self, url_tenant: str, secret_of: str, doc: str, task: str):  # type: ignore[no-untyped-def]
-        body = json.dumps({"taskId": task, "taskStatus": "Open", "taskType": "AccountingDocuments",
-                           "taskSubType": "WaitingForTransfer", "documentId": doc,
-                           "expirationTime": "2030-01-01T00:00:00Z"}).encode()
-        headers = {"x-bwapi-signature-256": sign(SECRETS[secret_of], body),
-                   "x-bwapi-timestamp": str(int(time.time())), "x-bwapi-delivery-id": f"d-{task}"}
-        return self.client.post(f"/basware/{url_tenant}", content=body, headers=headers)
+class Env(ReceiverEnv):
+    def post(self, url_tenant: str, secret_of: str, doc: str, task: str):  # type: ignore[override]
+        return super().post(url_tenant, notification(doc, task), secret=SECRETS[secret_of], delivery=f"d-{task}")
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    store.migrate()
-    yield Env(store)
-    store.dispose()
+def env(store: StateStore) -> Env:
+    return Env(TENANTS, store)
 
 
 def test_a_body_signed_with_one_tenants_secret_is_refused_at_the_others_url(env: Env) -> None:

@@ -113,7 +113,9 @@ def extract_task(runtime: TenantRuntime, dag_id: str) -> Any:
         context = get_current_context()
         extracted = invoices.extract(runtime.context(context["run_id"]), runtime.staging,
                                      window=run_window(context), dag_id=dag_id)
-        context["ti"].xcom_push(key="summary", value={"window": extracted["window"],
+        # The tenant goes along so finalize can refuse a summary that is not its own.
+        context["ti"].xcom_push(key="summary", value={"tenant": extracted["tenant"], "run_id": extracted["run_id"],
+                                                      "window": extracted["window"],
                                                       "counts": extracted["counts"]})
         return list(extracted["batches"])
     return extract
