@@ -29,7 +29,7 @@ def finalize(ctx: TenantContext, extracted: Mapping[str, Any], results: Sequence
     """Raises ControlTotalMismatch (after recording the run as failed) when IFS and Basware differ."""
     tenant_id, run_id, store = ctx.tenant_id, ctx.run_id, ctx.store
     counts = merge_counts(extracted, results)
-    totals = control_totals(ctx.ifs, store, tenant_id, run_id)
+    totals = control_totals(ctx.ifs, store, tenant_id, run_id, use_batch=ctx.tenant.ifs.write_mode == "batch")
     bad = [t for t in totals if not t["match"]]
     if bad:
         store.finish_run(tenant_id, run_id, "failed", counts=counts, control_totals=totals)

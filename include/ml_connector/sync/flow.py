@@ -87,7 +87,7 @@ class InvoiceFlow:
     @classmethod
     def build(cls, ctx: TenantContext, catalog: Catalog, vendors: VendorDirectory | None = None) -> InvoiceFlow:
         suppliers = SupplierReconciler(ctx.ifs, vendors or VendorDirectory(ctx.basware), ctx.store,
-                                       ctx.tenant_id, ctx.run_id)
+                                       ctx.tenant_id, ctx.run_id, batch_reads=ctx.tenant.ifs.write_mode == "batch")
         return cls(ctx, catalog, suppliers)
 
     def prefetch_proposals(self, invoice_ids: list[str]) -> None:
@@ -98,7 +98,8 @@ class InvoiceFlow:
         if not mapped:
             return
         found = find_proposals_for(self.ctx.ifs, ((str(e.ifs_company), e.invoice_id) for e in mapped),
-                                   self.ctx.tenant.ifs.lookup_page_size)
+                                   self.ctx.tenant.ifs.lookup_page_size,
+                                   use_batch=self.ctx.tenant.ifs.write_mode == "batch")
         for e in mapped:
             self._lookups[e.invoice_id] = (e.upserts, found[(str(e.ifs_company), e.invoice_id)])
 
