@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 # Stages whose invoices go through in parallel threads (bounded per system by the tenant's throttles);
 # mapping is local and supplier creation must not race on one supplier, so those stay one by one.
 CONCURRENT_STAGES = (Stage.UPSERT_PROPOSALS, Stage.REPORT_BACK)
+# Workers per request slot: a worker also reads and writes the state store between its requests, and
+# with one worker per slot the slots stood idle meanwhile. The throttles still bound what is in flight.
+WORKERS_PER_SLOT = 2
 
 
 def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[str, Any], *,
@@ -74,7 +77,7 @@ def _run_stage(ctx: TenantContext, flow: InvoiceFlow, stage: Stage,
                items: list[InvoiceItem]) -> Iterator[tuple[InvoiceItem, list[str]]]:
     """The stage for each item; the batch's proposals are looked up first, in one $batch of queries.
     One pool over the whole batch: per-page pools drained at every page end (the slowest request)."""
-    workers = ctx.tenant.concurrency.workers if stage in CONCURRENT_STAGES else 1
+    workers = ctx.tenant.concurrency.workers * WORKERS_PER_SLOT if stage in CONCURRENT_STAGES else 1
     if stage is Stage.UPSERT_PROPOSALS:
         _prefetch_proposals(flow, items)
     if workers == 1:
