@@ -78,7 +78,10 @@ def main() -> None:
         env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
                "AIRFLOW__CORE__DAGS_FOLDER": str(DAG_FILE.parent),
-               "ML_CONNECTOR_TENANTS": str(home / "tenants.yaml")}
+               "ML_CONNECTOR_TENANTS": str(home / "tenants.yaml"),
+               # The parsed tenants file is cached by content (config_cache): the first of the fresh
+               # processes parses the YAML, the others read the cache, as a worker's later parses do.
+               "ML_CONNECTOR_CACHE_DIR": str(home / "cache")}
         env.pop("_AIRFLOW_PARSING_CONTEXT_DAG_ID", None)
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        capture_output=True, timeout=300)

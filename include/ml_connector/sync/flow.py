@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from ml_connector.http.errors import (
@@ -40,6 +39,9 @@ from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, Reason, Un
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory
 from ml_connector.sync.mapping import ProposalDraft, Rejection, label, map_document
 from ml_connector.sync.proposals import UpsertResult, find_proposals_for, upsert_proposal
+from ml_connector.sync.stages import Stage
+
+__all__ = ["COUNT_KEYS", "HOLDING_EVENTS", "InvoiceFlow", "InvoiceItem", "Stage"]
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +53,6 @@ HOLDING_EVENTS = frozenset({"deferred", "failed"})
 OPEN_IN_BASWARE = ("WaitingForTransfer", "TransferInProgress")
 FINAL = (Status.REPORTED, Status.TRANSFER_FAILED_REPORTED)
 UNMAPPED = (Status.EXTRACTED, Status.MAPPED)
-
-
-class Stage(StrEnum):
-    """The invoice flow's stages, in order; also the task ids of the invoice DAG's batch group."""
-
-    MAP_DIMENSIONS = "map_dimensions"
-    RECONCILE_VENDORS = "reconcile_vendors"
-    UPSERT_PROPOSALS = "upsert_proposals"
-    REPORT_BACK = "report_back"
 
 
 @dataclass

@@ -15,8 +15,8 @@ from airflow.sdk import DAG, get_current_context, task
 from ml_connector.airflow.dags.common import tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
-from ml_connector.sync.gaps import create_missing, find_gaps
-from ml_connector.sync.master_data import sync_master_data
+
+# The sync code is imported inside the tasks: a worker parses the DAG file before every task.
 
 OPERATOR_GUIDE = """\
 ### IFS GL accounts and code parts ↔ Basware master data (tenant `{tenant}`)
@@ -55,6 +55,8 @@ def build_master_data_dag(tenant: TenantConfig, regions: dict[str, str], *, retr
 def gaps_task(runtime: TenantRuntime) -> Any:
     @task(task_id="gaps")
     def gaps() -> dict[str, Any]:
+        from ml_connector.sync.gaps import create_missing, find_gaps
+
         ctx = runtime.context(get_current_context()["run_id"])
         found = find_gaps(ctx)
         created = create_missing(ctx, found)
@@ -65,6 +67,8 @@ def gaps_task(runtime: TenantRuntime) -> Any:
 def push_task(runtime: TenantRuntime) -> Any:
     @task(task_id="push")
     def push() -> dict[str, Any]:
+        from ml_connector.sync.master_data import sync_master_data
+
         ctx = runtime.context(get_current_context()["run_id"])
         summary = sync_master_data(ctx)
         if summary["failed"]:

@@ -15,7 +15,8 @@ from airflow.sdk import DAG, get_current_context, task
 from ml_connector.airflow.dags.common import run_window, tenant_dag, window_params
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
-from ml_connector.sync import vendors
+
+# The sync code is imported inside the task: a worker parses the DAG file before every task.
 
 OPERATOR_GUIDE = """\
 ### Basware vendors → IFS suppliers (tenant `{tenant}`)
@@ -49,6 +50,8 @@ def build_vendor_dag(tenant: TenantConfig, regions: dict[str, str], *, retries: 
 def basware_to_ifs_task(runtime: TenantRuntime) -> Any:
     @task(task_id="basware_to_ifs")
     def basware_to_ifs() -> dict[str, Any]:
+        from ml_connector.sync import vendors
+
         context = get_current_context()
         window = run_window(context)
         return vendors.sync_basware_to_ifs(runtime.context(context["run_id"]),
