@@ -144,13 +144,16 @@ class Indexes:
     def candidates(self, rows: dict[Key, Any], where: Constraints) -> list[Any] | None:
         """Rows that may match (a superset of the matches), fewest first; None: no index narrows it."""
         best: list[Any] | None = None
+        buckets: list[dict[Key, Any]] | None = None  # the smallest equality match, counted before it is read
         for column, values in where.equals.items():
             if not all(_hashable(v) for v in values):
                 continue
             index = self._equal_index(rows, column)
-            found = [r for v in values for r in index.get(v, {}).values()]
-            if best is None or len(found) < len(best):
-                best = found
+            found = [index[v] for v in values if v in index]
+            if buckets is None or sum(map(len, found)) < sum(map(len, buckets)):
+                buckets = found
+        if buckets is not None:
+            best = [r for bucket in buckets for r in bucket.values()]
         for column, bounds in where.ranges.items():
             ordered = self._ordered_index(rows, column)
             if ordered is None:
