@@ -26,6 +26,7 @@ def _airflow_environment() -> None:
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         # A fixed test-only key: connection secrets are Fernet-encrypted in the metadata DB as in production.
         "AIRFLOW__CORE__FERNET_KEY": "n1qmZ7bgmVJ5jR2W8x9nM0W4hT0o0gQ1lJY6m9x1bJk=",
+        "ML_CONNECTOR_CACHE_DIR": str(home / "ml-connector-cache"),  # the parsed tenants files
     }
     # The xdist controller ran this too, and its workers inherit its environment: what it set here is
     # replaced (each worker its own home and metadata DB); what the user set is kept.

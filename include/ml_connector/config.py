@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ml_connector.config_cache import load_yaml
 from ml_connector.field_map import DEFAULT_PROFILE, FieldMapError, IfsFieldMap, load_field_map
 
 CONFIG_ENV = "ML_CONNECTOR_TENANTS"
@@ -39,18 +41,11 @@ BASWARE_CODING_FIELDS = (
     *(f"dimCode{n}" for n in range(1, 11)),
 )
 
-
-# libyaml's safe loader when present: the DAG file reads this file on every parse (500 tenants).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class ConfigError(ValueError):
     """A tenant configuration that cannot be used; the message names file, tenant and field."""
 
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 class WebhookConfig(_Strict):
     """How Basware signs notifications. Header names and encoding are unverified against production
@@ -62,7 +57,6 @@ class WebhookConfig(_Strict):
     tolerance_seconds: int = Field(default=300, ge=1)
     require_timestamp: bool = False
 
-
 class TriggerConfig(_Strict):
     mode: Literal["poll", "webhook", "both"] = "poll"
     # Cron or preset; webhook-only tenants still get a slow safety poll (missed notifications).
@@ -73,11 +67,9 @@ class TriggerConfig(_Strict):
     def accepts_webhooks(self) -> bool:
         return self.mode in ("webhook", "both")
 
-
 class AlertConfig(_Strict):
     email: list[str] = []
     webhook_conn_id: str | None = None  # an HTTP connection (e.g. Teams/Slack incoming webhook)
-
 
 class GlAccountRules(_Strict):
     """Basware account code -> IFS account (code part A). Unlisted codes pass through unchanged."""
@@ -91,7 +83,6 @@ class GlAccountRules(_Strict):
         if self.strip_prefix and basware_account.startswith(self.strip_prefix):
             return basware_account[len(self.strip_prefix):]
         return basware_account
-
 
 class VendorSyncConfig(_Strict):
     """The vendor DAG (`mlc_<tenant>_vendors`): its schedule, and who wins when both systems changed a vendor."""
@@ -134,7 +125,6 @@ class MasterDataConfig(_Strict):
                 raise ValueError(f"company {company}: two code parts go to the same Basware target")
         return value
 
-
 class TenantIfs(_Strict):
     """Which IFS names the tenant's release uses: a shipped profile plus single-name overrides."""
 
@@ -162,7 +152,6 @@ class TenantIfs(_Strict):
                               for e in exc.errors())
             raise ValueError(f"IFS field map {self.field_map!r}: {where}") from None
 
-
 class ConcurrencyConfig(_Strict):
     """Requests in flight per system for one tenant, shared by the workers of a batch (in one process).
     1 and 1 is the old one-after-another behaviour."""
@@ -173,7 +162,6 @@ class ConcurrencyConfig(_Strict):
     @property
     def workers(self) -> int:
         return max(self.ifs, self.basware)
-
 
 class TenantConfig(_Strict):
     tenant_id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
@@ -222,7 +210,6 @@ class TenantConfig(_Strict):
     def ifs_company(self, basware_company_code: str) -> str | None:
         return self.companies.get(basware_company_code)
 
-
 class ConnectorConfig(_Strict):
     regions: dict[str, str] = {}
     tenants: list[TenantConfig] = []
@@ -250,7 +237,6 @@ class ConnectorConfig(_Strict):
                                  f"{tenant.basware_region!r} (known: {', '.join(sorted(regions))})")
         return self
 
-
 def validate_region_host(region: str, base_url: str, regions: dict[str, str]) -> None:
     """Refuse a Basware base URL whose host does not belong to the tenant's region."""
     if region not in regions:
@@ -262,7 +248,6 @@ def validate_region_host(region: str, base_url: str, regions: dict[str, str]) ->
     if not (same_host and same_port):
         raise ConfigError(f"Basware host {base_url!r} does not belong to region {region!r} "
                           f"(expected {regions[region]!r})")
-
 
 def _describe(error: ValidationError, data: dict[str, Any]) -> str:
     lines = []
@@ -292,11 +277,15 @@ def region_overrides(value: str) -> dict[str, str]:
     return out
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> ConnectorConfig:
-    """Load and validate the tenants file (argument, then $ML_CONNECTOR_TENANTS, then the bundled demo)."""
+def load_config(path: str | os.PathLike[str] | None = None, *,
+                only_tenants: Callable[[str], bool] | None = None) -> ConnectorConfig:
+    """Load and validate the tenants file (argument, then $ML_CONNECTOR_TENANTS, then the bundled demo).
+
+    `only_tenants`: validate only the tenants whose id it accepts (a worker parsing the DAG file for one
+    task needs one tenant of hundreds; the DAG processor's full parse still validates every one)."""
     source = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
     try:
-        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+        data = load_yaml(source) or {}
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read tenant configuration: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -306,6 +295,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ConnectorConfig:
     overrides = region_overrides(os.environ.get(REGIONS_ENV, ""))
     if overrides:
         data["regions"] = {**(data.get("regions") or {}), **overrides}
+    if only_tenants is not None and isinstance(data.get("tenants"), list):
+        data = {**data, "tenants": [t for t in data["tenants"]
+                                    if isinstance(t, dict) and only_tenants(str(t.get("tenant_id")))]}
     try:
         return ConnectorConfig.model_validate(data)
     except ValidationError as exc:

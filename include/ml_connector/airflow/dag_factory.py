@@ -39,14 +39,19 @@ def build_tenant_dags(tenant: TenantConfig, regions: dict[str, str], only: str |
     return [build(tenant, regions) for dag_id, build in DAG_KINDS if only is None or dag_id(tenant.tenant_id) == only]
 
 
+def _owns(dag_id: str) -> Callable[[str], bool]:
+    """Whether a tenant id is the one whose DAG `dag_id` is."""
+    return lambda tenant_id: any(make_id(tenant_id) == dag_id for make_id, _ in DAG_KINDS)
+
+
 def register_tenant_dags(namespace: dict[str, Any], config: ConnectorConfig | None = None) -> list[str]:
     """Put every tenant's DAGs into a DAG file's globals(); returns the DAG ids built."""
+    wanted = get_parsing_context().dag_id
     try:
-        config = config or load_config()
+        config = config or load_config(only_tenants=_owns(wanted) if wanted else None)
     except ConfigError as exc:
         log.error("ml-connector: no tenant DAGs: %s", exc)
         raise
-    wanted = get_parsing_context().dag_id
     built = []
     for tenant in config.tenants:
         if wanted and wanted not in tenant_dag_ids(tenant):

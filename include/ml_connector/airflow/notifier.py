@@ -13,18 +13,21 @@ import json
 import logging
 from typing import Any
 
-import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from ml_connector.config import TenantConfig
-from ml_connector.http.redact import redact
+
+# requests and ml_connector.http are imported when an alert is sent: every DAG carries this notifier,
+# and a worker parsing the DAG file for one task should not pay for the HTTP stack.
 
 log = logging.getLogger(__name__)
 REASON_MAX = 1000
 
 
 def build_alert(tenant_id: str, context: Any) -> dict[str, Any]:
+    from ml_connector.http.redact import redact
+
     ti = context.get("ti") or context.get("task_instance")
     exception = context.get("exception")
     reason = redact(f"{type(exception).__name__}: {exception}") if exception else "task failed"
@@ -63,6 +66,8 @@ def build_quarantine_alert(tenant_id: str, context: Any, figures: dict[str, Any]
 
 
 def _redacted(invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from ml_connector.http.redact import redact
+
     return [{k: redact(v) if isinstance(v, str) else v for k, v in i.items()} for i in invoices]
 
 
@@ -103,6 +108,10 @@ class TenantFailureNotifier(BaseNotifier):
             self._send_email(alert, subject)
 
     def _post_webhook(self, alert: dict[str, Any]) -> None:
+        import requests
+
+        from ml_connector.http.redact import redact
+
         conn = BaseHook.get_connection(self.webhook_conn_id)  # type: ignore[arg-type]
         host = conn.host or ""
         url = host if "://" in host else f"{conn.schema or 'https'}://{host}"
@@ -119,6 +128,8 @@ class TenantFailureNotifier(BaseNotifier):
 
     def _send_email(self, alert: dict[str, Any], subject: str) -> None:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        from ml_connector.http.redact import redact
 
         subject = f"[ml-connector] {alert['tenant']}: {subject}"
         body = "<br>".join(f"{key}: {value}" for key, value in alert.items())

@@ -8,17 +8,16 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ml_connector.airflow.hooks import BaswareHook, IfsCloudHook
-from ml_connector.airflow.state import state_store
-from ml_connector.basware.client import BaswareClient
 from ml_connector.config import TenantConfig
-from ml_connector.http.tokens import TokenManager
-from ml_connector.ifs.client import IfsClient
-from ml_connector.state import StateStore
-from ml_connector.sync.context import TenantContext
-from ml_connector.sync.health import token_observer
+
+if TYPE_CHECKING:  # imported when a task first needs them, not when a DAG is built (every parse)
+    from ml_connector.basware.client import BaswareClient
+    from ml_connector.http.tokens import TokenManager
+    from ml_connector.ifs.client import IfsClient
+    from ml_connector.state import StateStore
+    from ml_connector.sync.context import TenantContext
 
 STAGING_ENV = "ML_CONNECTOR_STAGING"
 
@@ -43,22 +42,30 @@ class TenantRuntime:
 
     @cached_property
     def basware(self) -> BaswareClient:
+        from ml_connector.airflow.hooks import BaswareHook
+
         client = BaswareHook(self.tenant.basware_conn_id, regions=self.regions).get_conn()
         self._watch_tokens(client.tokens, "basware")
         return client
 
     @cached_property
     def ifs(self) -> IfsClient:
+        from ml_connector.airflow.hooks import IfsCloudHook
+
         client = IfsCloudHook(self.tenant.ifs_conn_id, fields=self.tenant.ifs.fields).get_conn()
         self._watch_tokens(client.tokens, "ifs_cloud")
         return client
 
     def _watch_tokens(self, tokens: TokenManager, system: str) -> None:
         """The operations page's token health: every token this tenant's tasks obtain, or fail to."""
+        from ml_connector.sync.health import token_observer
+
         tokens.observe(f"health:{self.tenant.tenant_id}", token_observer(self.store, self.tenant.tenant_id, system))
 
     @cached_property
     def store(self) -> StateStore:
+        from ml_connector.airflow.state import state_store
+
         return state_store()
 
     @cached_property
@@ -66,4 +73,6 @@ class TenantRuntime:
         return staging_root()
 
     def context(self, run_id: str) -> TenantContext:
+        from ml_connector.sync.context import TenantContext
+
         return TenantContext(tenant=self.tenant, basware=self.basware, ifs=self.ifs, store=self.store, run_id=run_id)

@@ -1,9 +1,12 @@
-"""One atomic `$batch` change set (OData 4.0, multipart/mixed): its requests run in order, all or none.
+"""`$batch` (OData 4.0, multipart/mixed): one atomic change set, or many reads in one round trip.
+
+A change set's requests run in order, all or none.
 
 Inside a change set `$<n>` at the start of a URL stands for the entity request n created, so a header
 and its rows go in one round trip. A failed part rolls the whole change set back and is the only
 answer: it is raised like the same answer to a plain request. The $batch POST itself is never resent
 (a resent create could make a second proposal): a lost answer is an OutcomeUnknownError.
+Reads (`get_all`) go as top-level GET parts (a change set cannot hold GETs): resending them is safe.
 """
 
 from __future__ import annotations
@@ -64,6 +67,24 @@ class EntityBatch:
             raise ProtocolError.from_response(resp, f"$batch answered {len(answers)} parts for {len(parts)}")
         return answers
 
+    def get_all(self, projection: str, urls: Sequence[str]) -> list[PartAnswer]:
+        """GET each of `urls` (relative to the projection: `Set?$filter=...`) in one $batch request; their
+        answers in order. A failed read is raised like the same answer to a plain GET."""
+        outer = f"batch_{uuid.uuid4()}"
+        chunks = [f"--{outer}{CRLF}Content-Type: application/http{CRLF}Content-Transfer-Encoding: binary{CRLF}"
+                  f"{CRLF}GET {url} HTTP/1.1{CRLF}Accept: application/json{CRLF}{CRLF}{CRLF}" for url in urls]
+        body = ("".join(chunks) + f"--{outer}--{CRLF}").encode()
+        resp = self._api.send("POST", f"/{projection}.svc/$batch", data=body, replay_safe=True,
+                              headers={"Content-Type": f"multipart/mixed; boundary={outer}",
+                                       "Accept": "multipart/mixed"})
+        answers = [_answer(item, resp) for item in _items(resp)]
+        failed = next((a for a in answers if a.status >= 400), None)
+        if failed is not None:  # without continue-on-error the batch stopped at it
+            raise _error_of(failed, resp, None, replay_safe=True)
+        if len(answers) != len(urls):
+            raise ProtocolError.from_response(resp, f"$batch answered {len(answers)} reads for {len(urls)}")
+        return answers
+
 
 def _encode(parts: Sequence[BatchPart]) -> tuple[bytes, str]:
     outer, inner = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
@@ -83,14 +104,21 @@ def _encode(parts: Sequence[BatchPart]) -> tuple[bytes, str]:
     return body, f"multipart/mixed; boundary={outer}"
 
 
-def _decode(resp: requests.Response) -> list[PartAnswer]:
+def _items(resp: requests.Response) -> list[Message]:
+    """The top-level parts of a $batch answer."""
     content_type = resp.headers.get("Content-Type", "")
     if not content_type.startswith("multipart/mixed"):
         raise ProtocolError.from_response(resp, "$batch answered without multipart/mixed")
     message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
         f"Content-Type: {content_type}{CRLF}{CRLF}".encode("latin-1") + resp.content)
-    items = _messages(message)
-    if message.defects or len(items) != 1:
+    if message.defects:
+        raise ProtocolError.from_response(resp, "$batch answer cannot be read")
+    return _messages(message)
+
+
+def _decode(resp: requests.Response) -> list[PartAnswer]:
+    items = _items(resp)
+    if len(items) != 1:
         raise ProtocolError.from_response(resp, "$batch answer is not one change set")
     item = items[0]
     if item.get_content_type() == "multipart/mixed":
@@ -120,7 +148,8 @@ def _answer(part: Message, resp: requests.Response) -> PartAnswer:
     return PartAnswer(int(words[1]), headers, parsed if isinstance(parsed, dict) else None)
 
 
-def _error_of(answer: PartAnswer, outer: requests.Response, record_id: str | None) -> Exception:
+def _error_of(answer: PartAnswer, outer: requests.Response, record_id: str | None, *,
+              replay_safe: bool = False) -> Exception:
     """The failed part as if it had been a plain response to the $batch request."""
     inner = requests.Response()
     inner.status_code = answer.status
@@ -130,4 +159,4 @@ def _error_of(answer: PartAnswer, outer: requests.Response, record_id: str | Non
     action = classify(inner, {})
     if action in (Action.SUCCESS, Action.IGNORE):
         action = Action.FAIL
-    return error_for_response(action, inner, replay_safe=False, record_id=record_id)
+    return error_for_response(action, inner, replay_safe=replay_safe, record_id=record_id)

@@ -2,14 +2,16 @@
 
     client.reads      iter (paged), iter_modified_since, get (entity and ETag)
     client.writes     create, update and delete guarded by the row's ETag (412: re-read, re-apply)
-    client.batch      change_set: requests in one atomic $batch change set
+    client.batch      change_set: requests in one atomic $batch change set; get_all: GETs in one $batch
+    client.read_all   many reads of one projection in few round trips (ml_connector.ifs.many)
     client.history    iter: the history log of one logical unit
     client.fields     the tenant's IFS names (ml_connector.field_map)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import requests
 from pydantic import SecretStr
@@ -21,6 +23,7 @@ from ml_connector.http.token_managers import ifs_token_manager
 from ml_connector.http.tokens import TokenManager
 from ml_connector.ifs.batch import EntityBatch
 from ml_connector.ifs.history import HistoryLog
+from ml_connector.ifs.many import Read, read_all
 from ml_connector.ifs.reads import EntityReads
 from ml_connector.ifs.writes import EntityWrites
 
@@ -75,6 +78,11 @@ class IfsClient:
         ), sleep)
         self.batch = EntityBatch(self.api)
         self.history = HistoryLog(self.reads, self.fields.history_log)
+
+    def read_all(self, projection: str, wanted: Sequence[Read], *, use_batch: bool = True,
+                 ) -> list[list[dict[str, Any]]]:
+        """The rows of each read, in order; `use_batch=False` for gateways without $batch."""
+        return read_all(self.reads, self.batch, projection, wanted, use_batch=use_batch)
 
     def __repr__(self) -> str:
         return f"IfsClient(base_url={self.api.base_url!r})"

@@ -13,6 +13,7 @@ import requests
 from ml_connector.http.errors import ProtocolError
 from ml_connector.http.paging import ODataNextLinkPager, Pager, PageRequest, TopSkipPager, paginate
 from ml_connector.http.session import ApiSession
+from ml_connector.http.urls import path_of, same_origin
 from ml_connector.ifs.entities import etag_of
 from ml_connector.ifs.odata import F, Query, encode_query
 from ml_connector.ifs.wire import Keys, json_object, projection_path
@@ -68,6 +69,17 @@ class EntityReads:
         if client_paging and not query.orderby:
             query = replace(query, orderby=(column,))
         yield from self.iter(projection, entity_set, query, client_paging=client_paging, page_size=page_size)
+
+    def iter_link(self, link: str) -> Iterator[dict[str, Any]]:
+        """The rows from an @odata.nextLink on (one a $batch part answered with), page by page."""
+        if not same_origin(link, self._host):
+            raise ProtocolError(f"@odata.nextLink leaves the API host: {path_of(link)}")
+        pager = ODataNextLinkPager(allowed_origin=self._host)
+        for _resp, payload in paginate(self._fetch_page, pager, PageRequest(link)):
+            rows = payload.get("value") if isinstance(payload, dict) else None
+            if not isinstance(rows, list):
+                raise ProtocolError("collection answer without a value array")
+            yield from rows
 
     def get(
         self, projection: str, entity_set: str, keys: Keys, *, select: tuple[str, ...] = ()

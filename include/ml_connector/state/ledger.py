@@ -225,16 +225,24 @@ class LedgerOps(Ops):
 
     def unfinished(
         self, tenant_id: str, statuses: Iterable[Status] = RESUMABLE, *,
-        since: datetime | None = None, until: datetime | None = None,
+        since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
     ) -> list[LedgerEntry]:
-        """Rows in `statuses` (default: in IFS or acknowledged, not yet reported), oldest first.
+        """Rows in `statuses` (default: in IFS or acknowledged, not yet reported), oldest first; the
+        first `limit` only when given.
 
         With statuses=NOT_FINAL and a lastUpdated window: what still holds that window's watermark.
         """
         stmt = select(ledger).where(*_window(tenant_id, since, until), ledger.c.status.in_(list(statuses)))
         with self._tx(read_only=True) as conn:
-            rows = conn.execute(stmt.order_by(ledger.c.updated_at, ledger.c.invoice_id)).all()
+            rows = conn.execute(stmt.order_by(ledger.c.updated_at, ledger.c.invoice_id).limit(limit)).all()
         return [LedgerEntry.from_row(r) for r in rows]
+
+    def count_unfinished(self, tenant_id: str, statuses: Iterable[Status], *, since: datetime | None = None,
+                         until: datetime | None = None) -> int:
+        stmt = select(func.count()).select_from(ledger).where(*_window(tenant_id, since, until),
+                                                               ledger.c.status.in_(list(statuses)))
+        with self._tx(read_only=True) as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def status_counts(self, tenant_id: str, *, run_id: str | None = None) -> dict[Status, int]:
         stmt = select(ledger.c.status, func.count()).where(ledger.c.tenant_id == tenant_id)

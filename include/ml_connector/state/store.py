@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -67,6 +68,11 @@ class StateStore(_AllOps):
         self._engine = make_engine(url, **engine_kwargs)
         self._clock = clock or _utcnow
         self._ready = False
+        # SQLite has one writer at a time. Threads of this process queue here and wake the moment the
+        # writer commits; in SQLite's busy handler they slept in steps of up to 100 ms instead. An RLock:
+        # a write nested in a write (a bug) still fails by SQLite's busy timeout instead of hanging.
+        self._writer: AbstractContextManager[Any] = (
+            threading.RLock() if self._engine.dialect.name == "sqlite" else nullcontext())
 
     def __repr__(self) -> str:
         return f"StateStore({mask_url(self._engine.url)!r})"
@@ -96,7 +102,7 @@ class StateStore(_AllOps):
         Inside it call `tx.*`, not `store.*`: on SQLite a second connection would wait for this one.
         """
         self._ensure_ready()
-        with self._engine.begin() as conn:
+        with self._writer, self._engine.begin() as conn:
             yield UnitOfWork(conn, self._clock)
 
     def lock(self, name: str, timeout: float = LOCK_TIMEOUT_S) -> AbstractContextManager[bool]:
@@ -121,7 +127,7 @@ class StateStore(_AllOps):
     @contextmanager
     def _tx(self, *, read_only: bool = False) -> Iterator[Connection]:
         self._ensure_ready()
-        with self._engine.connect() as conn:
+        with nullcontext() if read_only else self._writer, self._engine.connect() as conn:
             if read_only:
                 conn.execution_options(**{READ_ONLY: True})
             with conn.begin():

@@ -15,6 +15,7 @@ from typing import Any
 
 from ml_connector.field_map import LETTERS
 from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.many import Read
 from ml_connector.ifs.odata import F, Query
 from ml_connector.sync.values import parse_date
 
@@ -100,9 +101,10 @@ def _d(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def load_catalog(ifs: IfsClient, companies: Iterable[str]) -> Catalog:
+def load_catalog(ifs: IfsClient, companies: Iterable[str], *, batch_reads: bool = True) -> Catalog:
     """Code part names and values of `companies`: one read of the code parts, then the values of each
-    used code part of each company the service user can see (`CompanyFinanceSet(...)/CodeBArray`)."""
+    used code part of each company the service user can see (`CompanyFinanceSet(...)/CodeBArray`), all
+    of those as GETs of one $batch (`batch_reads`)."""
     wanted = sorted(set(companies))
     parts: dict[str, dict[str, CodePart]] = {c: {} for c in wanted}
     values: dict[str, dict[str, dict[str, Validity]]] = {c: {} for c in wanted}
@@ -119,23 +121,26 @@ def load_catalog(ifs: IfsClient, companies: Iterable[str]) -> Catalog:
     # Ungranted companies are simply absent here, as in every IFS read: no values to load for them.
     visible = [str(r[cv.company]) for r in ifs.reads.iter(cv.projection, cv.entity_set, Query(
         filter=F(cv.company).any_of(wanted), select=(cv.company,)))]
-    for company in visible:
-        for letter in LETTERS:
-            part = parts.get(company, {}).get(letter)
-            if part is not None and not part.used:
-                continue
-            values.setdefault(company, {})[letter] = _values(ifs, company, letter)
+    wanted_values = [(company, letter) for company in visible for letter in LETTERS
+                     if (part := parts.get(company, {}).get(letter)) is None or part.used]
+    reads = [_values_read(ifs, company, letter) for company, letter in wanted_values]
+    for (company, letter), rows in zip(wanted_values, ifs.read_all(cv.projection, reads, use_batch=batch_reads),
+                                       strict=True):
+        values.setdefault(company, {})[letter] = _validities(ifs, letter, rows)
     catalog = Catalog(parts, values)
     log.info("Loaded %d code part values for IFS companies %s", catalog.size(), ", ".join(wanted))
     return catalog
 
 
-def _values(ifs: IfsClient, company: str, letter: str) -> dict[str, Validity]:
+def _values_read(ifs: IfsClient, company: str, letter: str) -> Read:
+    cv = ifs.fields.code_part_values
+    select = tuple(n for n in (cv.values[letter], cv.valid_from, cv.valid_until) if n)
+    return Read(cv.entity_set, Query(select=select), keys={cv.company: company}, navigation=cv.navigations[letter])
+
+
+def _validities(ifs: IfsClient, letter: str, rows: Iterable[dict[str, Any]]) -> dict[str, Validity]:
     cv = ifs.fields.code_part_values
     value_name = cv.values[letter]
-    select = tuple(n for n in (value_name, cv.valid_from, cv.valid_until) if n)
-    rows = ifs.reads.iter(cv.projection, cv.entity_set, Query(select=select), keys={cv.company: company},
-                          navigation=cv.navigations[letter])
     return {normalise(r[value_name]): Validity(parse_date(r.get(cv.valid_from) if cv.valid_from else None),
                                                parse_date(r.get(cv.valid_until) if cv.valid_until else None))
             for r in rows}

@@ -45,7 +45,8 @@ def extract(
     win = plan(ctx.store, ctx.tenant_id, window, overlap, stream)
     ctx.store.start_run(ctx.tenant_id, ctx.run_id, dag_id=dag_id, info={"window": win.to_dict()})
     stage = Staging(staging, ctx.tenant_id, ctx.run_id)
-    catalog_ref = stage.write("catalog.json", load_catalog(ctx.ifs, ctx.tenant.companies.values()).to_json())
+    catalog_ref = stage.write("catalog.json", load_catalog(ctx.ifs, ctx.tenant.companies.values(),
+                                                         batch_reads=ctx.tenant.ifs.write_mode == "batch").to_json())
     batches = BatchWriter(ctx, stage, batch_size, {"tenant": ctx.tenant_id, "run_id": ctx.run_id,
                                                    "catalog": catalog_ref})
     truncated = False

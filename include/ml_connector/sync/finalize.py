@@ -32,7 +32,7 @@ def finalize(ctx: TenantContext, extracted: Mapping[str, Any], results: Sequence
     if "tenant" in extracted:  # a summary of a run started before the DAG sent its tenant has none
         require_own(tenant_id, f"extract result of run {extracted.get('run_id')}", extracted["tenant"])
     counts = merge_counts(extracted, results)
-    totals = control_totals(ctx.ifs, store, tenant_id, run_id)
+    totals = control_totals(ctx.ifs, store, tenant_id, run_id, use_batch=ctx.tenant.ifs.write_mode == "batch")
     bad = [t for t in totals if not t["match"]]
     if bad:
         store.finish_run(tenant_id, run_id, "failed", counts=counts, control_totals=totals)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from ml_connector.basware.models import Acknowledgement, Receipt
@@ -41,6 +40,9 @@ from ml_connector.sync.errors import RECORD_TYPE, DuplicateProposals, DuplicateS
 from ml_connector.sync.invoice_suppliers import SupplierReconciler, VendorDirectory
 from ml_connector.sync.mapping import ProposalDraft, Rejection, label, map_document
 from ml_connector.sync.proposals import UpsertResult, find_proposals_for, upsert_proposal
+from ml_connector.sync.stages import Stage
+
+__all__ = ["COUNT_KEYS", "HOLDING_EVENTS", "InvoiceFlow", "InvoiceItem", "Stage"]
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +54,6 @@ HOLDING_EVENTS = frozenset({"deferred", "failed"})
 OPEN_IN_BASWARE = ("WaitingForTransfer", "TransferInProgress")
 FINAL = (Status.REPORTED, Status.TRANSFER_FAILED_REPORTED)
 UNMAPPED = (Status.EXTRACTED, Status.MAPPED)
-
-
-class Stage(StrEnum):
-    """The invoice flow's stages, in order; also the task ids of the invoice DAG's batch group."""
-
-    MAP_DIMENSIONS = "map_dimensions"
-    RECONCILE_VENDORS = "reconcile_vendors"
-    UPSERT_PROPOSALS = "upsert_proposals"
-    REPORT_BACK = "report_back"
 
 
 @dataclass
@@ -88,7 +81,7 @@ class InvoiceFlow:
     @classmethod
     def build(cls, ctx: TenantContext, catalog: Catalog, vendors: VendorDirectory | None = None) -> InvoiceFlow:
         suppliers = SupplierReconciler(ctx.ifs, vendors or VendorDirectory(ctx.basware), ctx.store,
-                                       ctx.tenant_id, ctx.run_id)
+                                       ctx.tenant_id, ctx.run_id, batch_reads=ctx.tenant.ifs.write_mode == "batch")
         return cls(ctx, catalog, suppliers)
 
     def prefetch_proposals(self, invoice_ids: list[str]) -> None:
@@ -99,7 +92,8 @@ class InvoiceFlow:
         if not mapped:
             return
         found = find_proposals_for(self.ctx.ifs, ((str(e.ifs_company), e.invoice_id) for e in mapped),
-                                   self.ctx.tenant.ifs.lookup_page_size)
+                                   self.ctx.tenant.ifs.lookup_page_size,
+                                   use_batch=self.ctx.tenant.ifs.write_mode == "batch")
         for e in mapped:
             self._lookups[e.invoice_id] = (e.upserts, found[(str(e.ifs_company), e.invoice_id)])
 

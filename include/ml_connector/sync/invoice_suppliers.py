@@ -17,6 +17,7 @@ from ml_connector.basware.client import BaswareClient
 from ml_connector.field_map import SuppliersMap
 from ml_connector.http.errors import NotFoundError, OutcomeUnknownError, RecordError
 from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.many import Read
 from ml_connector.ifs.odata import F, Query
 from ml_connector.state import AuditAction, SourceSystem, StateStore
 from ml_connector.sync.errors import CreateOutcomeUnknown, UnknownSupplier
@@ -55,27 +56,31 @@ class VendorDirectory:
 
 class SupplierReconciler:
     def __init__(self, ifs: IfsClient, vendors: VendorDirectory, store: StateStore, tenant_id: str,
-                 run_id: str | None) -> None:
+                 run_id: str | None, *, batch_reads: bool = True) -> None:
         self._ifs = ifs
+        self._batch_reads = batch_reads
         self._vendors = vendors
         self._store = store
         self._tenant_id = tenant_id
         self._run_id = run_id
         self._known: set[str] = set()
         self._duplicates = DuplicateGuard(ifs, store, tenant_id, run_id)
+        self._absent: set[str] = set()  # not in IFS when prefetched: no second GET to learn it again
 
     def prefetch(self, supplier_ids: Iterable[str]) -> None:
         """Remember which of these suppliers IFS already has (bulk reads instead of one GET each)."""
         cfg = self._ifs.fields.suppliers
         key = cfg.supplier_id
         ids = sorted({s for s in supplier_ids if s} - self._known)
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            query = Query(filter=F(key).any_of(ids[start:start + IDS_PER_QUERY]), select=(key,))
-            self._known.update(str(row[key]) for row in self._ifs.reads.iter(cfg.projection, cfg.entity_set, query))
+        reads = [Read(cfg.entity_set, Query(filter=F(key).any_of(ids[start:start + IDS_PER_QUERY]), select=(key,)))
+                 for start in range(0, len(ids), IDS_PER_QUERY)]
+        for rows in self._ifs.read_all(cfg.projection, reads, use_batch=self._batch_reads):
+            self._known.update(str(row[key]) for row in rows)
+        self._absent.update(set(ids) - self._known)
 
     def ensure(self, supplier_id: str, company: str, invoice_id: str) -> bool:
         """True when the supplier had to be created; UnknownSupplier when no system knows it."""
-        if supplier_id in self._known or self.exists(supplier_id):
+        if supplier_id in self._known or (supplier_id not in self._absent and self.exists(supplier_id)):
             self._known.add(supplier_id)
             return False
         vendor = self._vendors.find(supplier_id)

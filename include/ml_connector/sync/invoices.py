@@ -47,6 +47,9 @@ STAGE_HEADLINE: dict[Stage | None, tuple[str, ...]] = {
     Stage.UPSERT_PROPOSALS: ("created", "updated", "unchanged", "quarantined", "deferred"),
     Stage.REPORT_BACK: ("reported", "failures_reported", "deferred"),
 }
+# Workers per request slot: a worker also reads and writes the state store between its requests, and
+# with one worker per slot the slots stood idle meanwhile. The throttles still bound what is in flight.
+WORKERS_PER_SLOT = 2
 
 
 def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[str, Any], *,
@@ -83,18 +86,16 @@ def process_batch(ctx: TenantContext, staging: StoragePath, batch_ref: Mapping[s
 
 def _run_stage(ctx: TenantContext, flow: InvoiceFlow, stage: Stage,
                items: list[InvoiceItem]) -> Iterator[tuple[InvoiceItem, list[str]]]:
-    """The stage for each item, page by page; a page's proposals are looked up in one query."""
-    workers = ctx.tenant.concurrency.workers if stage in CONCURRENT_STAGES else 1
-    page_size = ctx.tenant.ifs.lookup_page_size
+    """The stage for each item; the batch's proposals are looked up first, in one $batch of queries.
+    One pool over the whole batch: per-page pools drained at every page end (the slowest request)."""
+    workers = ctx.tenant.concurrency.workers * WORKERS_PER_SLOT if stage in CONCURRENT_STAGES else 1
+    if stage is Stage.UPSERT_PROPOSALS:
+        _prefetch_proposals(flow, items)
+    if workers == 1:
+        yield from ((item, _run_one(ctx, flow, item, stage)) for item in items)
+        return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"mlc-{ctx.tenant_id}") as pool:
-        for start in range(0, len(items), page_size):
-            page = items[start:start + page_size]
-            if stage is Stage.UPSERT_PROPOSALS:
-                _prefetch_proposals(flow, page)
-            if workers == 1:
-                yield from ((item, _run_one(ctx, flow, item, stage)) for item in page)
-            else:
-                yield from zip(page, pool.map(lambda item: _run_one(ctx, flow, item, stage), page), strict=True)
+        yield from zip(items, pool.map(lambda item: _run_one(ctx, flow, item, stage), items), strict=True)
 
 
 def _run_one(ctx: TenantContext, flow: InvoiceFlow, item: InvoiceItem, stage: Stage) -> list[str]:

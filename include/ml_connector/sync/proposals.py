@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from ml_connector.http.errors import OutcomeUnknownError
 from ml_connector.ifs.batch import BatchPart
 from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.many import Read
 from ml_connector.ifs.odata import F, Query, entity_path
 from ml_connector.sync.errors import DuplicateProposals, ProposalOutcomeUnknown
 from ml_connector.sync.mapping import ProposalDraft
@@ -69,18 +70,23 @@ def find_proposals(ifs: IfsClient, company: str, external_ref: str) -> list[dict
 Lookups = dict[tuple[str, str], list[dict[str, Any]]]
 
 
-def find_proposals_for(ifs: IfsClient, wanted: Iterable[tuple[str, str]], page_size: int) -> Lookups:
+def find_proposals_for(ifs: IfsClient, wanted: Iterable[tuple[str, str]], page_size: int, *,
+                       use_batch: bool = True) -> Lookups:
     """The proposals of many (company, external ref) pairs, one query per `page_size` pairs (ExternalRef
-    in a list); every pair asked for is a key of the answer, found or not."""
+    in a list), the queries sent together as GETs of one $batch (`use_batch`); every pair asked for is
+    a key of the answer, found or not."""
     cfg = ifs.fields.posting_proposals
     pairs = list(dict.fromkeys(wanted))
     found: Lookups = {pair: [] for pair in pairs}
+    reads = []
     for start in range(0, len(pairs), page_size):
         page = pairs[start:start + page_size]
         companies = sorted({c for c, _ in page})
-        query = Query(filter=F(cfg.company).any_of(companies) & F(cfg.external_ref).any_of(r for _, r in page),
-                      orderby=cfg.keys)
-        for entity in ifs.reads.iter(cfg.projection, cfg.entity_set, query):
+        reads.append(Read(cfg.entity_set, Query(
+            filter=F(cfg.company).any_of(companies) & F(cfg.external_ref).any_of(r for _, r in page),
+            orderby=cfg.keys)))
+    for rows in ifs.read_all(cfg.projection, reads, use_batch=use_batch):
+        for entity in rows:
             pair = (str(entity.get(cfg.company)), str(entity.get(cfg.external_ref)))
             if pair in found:
                 found[pair].append(entity)

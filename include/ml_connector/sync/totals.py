@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ml_connector.ifs.client import IfsClient
+from ml_connector.ifs.many import Read
 from ml_connector.ifs.odata import F, Query
 from ml_connector.state import StateStore, Status
 from ml_connector.state.engine import READ_ONLY
@@ -63,18 +64,27 @@ def reported_in_run(store: StateStore, tenant_id: str, run_id: str) -> dict[Key,
     return out
 
 
-def read_back(ifs: IfsClient, company: str, refs: list[str]) -> list[dict[str, Any]]:
+def read_back(ifs: IfsClient, refs: dict[Key, list[str]], *, use_batch: bool = True,
+              ) -> dict[Key, list[dict[str, Any]]]:
+    """The proposals of each key's refs: queries of REFS_PER_QUERY refs of one company, all of them
+    sent together as GETs of one $batch (`use_batch`)."""
     cfg = ifs.fields.posting_proposals
     select_ = tuple(n for n in (cfg.company, cfg.invoice_id, cfg.external_ref, cfg.currency, cfg.net, cfg.vat,
                                 cfg.gross, cfg.state) if n)
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(refs), REFS_PER_QUERY):
-        where = F(cfg.company).eq(company) & F(cfg.external_ref).any_of(refs[start:start + REFS_PER_QUERY])
-        found.extend(ifs.reads.iter(cfg.projection, cfg.entity_set, Query(filter=where, select=select_)))
+    owners, reads = [], []
+    for key, ids in refs.items():
+        for start in range(0, len(ids), REFS_PER_QUERY):
+            owners.append(key)
+            reads.append(Read(cfg.entity_set, Query(filter=F(cfg.company).eq(key[0]) & F(cfg.external_ref).any_of(
+                ids[start:start + REFS_PER_QUERY]), select=select_)))
+    found: dict[Key, list[dict[str, Any]]] = {key: [] for key in refs}
+    for key, rows in zip(owners, ifs.read_all(cfg.projection, reads, use_batch=use_batch), strict=True):
+        found[key].extend(rows)
     return found
 
 
-def control_totals(ifs: IfsClient, store: StateStore, tenant_id: str, run_id: str) -> list[dict[str, Any]]:
+def control_totals(ifs: IfsClient, store: StateStore, tenant_id: str, run_id: str, *,
+                   use_batch: bool = True) -> list[dict[str, Any]]:
     cfg = ifs.fields.posting_proposals
     sent: dict[Key, Figures] = {}
     for t in store.control_totals(tenant_id, run_id=run_id, statuses=[Status.REPORTED]):
@@ -82,8 +92,9 @@ def control_totals(ifs: IfsClient, store: StateStore, tenant_id: str, run_id: st
     held: dict[Key, Figures] = defaultdict(Figures)
     missing: dict[Key, int] = defaultdict(int)
     unbalanced: dict[Key, int] = defaultdict(int)
-    for (company, currency), ids in reported_in_run(store, tenant_id, run_id).items():
-        found = read_back(ifs, company, ids)
+    reported = reported_in_run(store, tenant_id, run_id)
+    for (company, currency), found in read_back(ifs, reported, use_batch=use_batch).items():
+        ids = reported[(company, currency)]
         missing[(company, currency)] += len(set(ids) - {str(p.get(cfg.external_ref)) for p in found})
         for p in found:
             key = (company, str(p.get(cfg.currency) or ""))

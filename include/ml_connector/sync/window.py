@@ -75,9 +75,11 @@ def watermark_target(store: StateStore, tenant_id: str, window: Window, stream: 
     current = store.get_watermark(tenant_id, stream)
     if window.explicit and (current is None or (window.since is not None and window.since > current)):
         return None, "explicit window does not reach back to the watermark"
-    blocking = store.unfinished(tenant_id, UNSETTLED, since=window.since,
-                                until=window.max_last_updated + timedelta(microseconds=1))
+    # A count and five examples: a window of 100,000 unfinished invoices is not loaded to say so.
+    until = window.max_last_updated + timedelta(microseconds=1)
+    blocking = store.unfinished(tenant_id, UNSETTLED, since=window.since, until=until, limit=5)
     if blocking:
-        sample = ", ".join(f"{e.invoice_id} ({e.status})" for e in blocking[:5])
-        return None, f"{len(blocking)} invoice(s) of the window not final yet: {sample}"
+        sample = ", ".join(f"{e.invoice_id} ({e.status})" for e in blocking)
+        total = store.count_unfinished(tenant_id, UNSETTLED, since=window.since, until=until)
+        return None, f"{total} invoice(s) of the window not final yet: {sample}"
     return window.max_last_updated, "window complete"

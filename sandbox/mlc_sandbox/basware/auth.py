@@ -25,8 +25,8 @@ from fastapi.responses import JSONResponse
 from mlc_sandbox.basware.errors import ApiError
 from mlc_sandbox.basware.settings import BaswareSettings
 from mlc_sandbox.faults import FaultInjector
-from mlc_sandbox.token_ledger import TokenLedger
 from mlc_sandbox.issued_tokens import TokenListener
+from mlc_sandbox.token_ledger import TokenLedger
 
 
 @dataclass

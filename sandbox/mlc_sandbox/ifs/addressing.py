@@ -7,6 +7,7 @@ from typing import Any
 
 from mlc_sandbox.ifs.context import SimContext
 from mlc_sandbox.ifs.errors import not_found
+from mlc_sandbox.ifs.indexes import Constraints
 from mlc_sandbox.ifs.model import EntityType, NavProperty
 from mlc_sandbox.ifs.resource import Segment, format_key, key_values
 from mlc_sandbox.ifs.store import Row
@@ -78,17 +79,20 @@ def visible(ctx: SimContext, etype: EntityType, row: Row) -> bool:
     return etype.company_prop is None or ctx.settings.company_granted(row.values[etype.company_prop])
 
 
-def rows_of(ctx: SimContext, target: Target) -> list[Row]:
-    rows = ctx.db.store(target.etype.entity_set).rows.values()
+def rows_of(ctx: SimContext, target: Target, where: Constraints | None = None) -> list[Row]:
+    """The visible rows of the target; `where` (what its $filter requires) lets an index narrow them."""
+    constraints = where or Constraints()
+    for name, value in target.fixed.items():
+        constraints.equal(name, [value])
+    rows = ctx.db.store(target.etype.entity_set).matching(constraints)
     fixed = tuple(target.fixed.items())
     company_prop = target.etype.company_prop
     granted: dict[Any, bool] = {}  # asked once per company, not once per row
 
     def shown(row: Row) -> bool:
         values = row.values
-        for name, value in fixed:
-            if values.get(name) != value:
-                return False
+        if any(values.get(name) != value for name, value in fixed):
+            return False
         if company_prop is None:
             return True
         company = values[company_prop]

@@ -24,8 +24,8 @@ from mlc_sandbox.faults import FaultInjector
 from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.errors import IfsError
 from mlc_sandbox.ifs.settings import IfsSettings
-from mlc_sandbox.token_ledger import TokenLedger
 from mlc_sandbox.issued_tokens import TokenListener
+from mlc_sandbox.token_ledger import TokenLedger
 
 log = logging.getLogger(__name__)
 

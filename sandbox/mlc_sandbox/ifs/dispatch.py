@@ -76,7 +76,7 @@ def _get(ctx: SimContext, req: ODataRequest, target: Target) -> Response:
     if opts.top is not None:  # Prefer sizes server pages; an explicit $top only meets the hard limit
         size, applied = ctx.settings.page_limit, None
     with ctx.db.lock:
-        page = run(rows_of(ctx, target), etype, opts, size)
+        page = run(rows_of(ctx, target, opts.where), etype, opts, size)
         if target.count:
             return Response(str(page.count), media_type="text/plain", headers={"OData-Version": "4.0"})
         body: dict[str, Any] = {"@odata.context": context_url(req.root, target.fragment, opts.select)}

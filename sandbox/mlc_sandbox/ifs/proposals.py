@@ -49,8 +49,7 @@ class InvoiceRules(Rules):
                            f"{values['Company']}.", n.invoice_supplier)
         self._check_external_ref(ctx, values, None)
         store = ctx.db.store(ctx.schema.invoice.entity_set)
-        used = [r.values["InvoiceId"] for r in store.where(Company=values["Company"])]
-        values["InvoiceId"] = max(used, default=0) + 1
+        values["InvoiceId"] = (store.max_of("InvoiceId", Company=values["Company"]) or 0) + 1
         values["Currency"] = (values.get("Currency") or company.values["CurrencyCode"]
                               or supplier.values["Currency"])
         values["PayTermId"] = values.get("PayTermId") or (link.values["PayTermId"] if link else "NET30")
@@ -82,7 +81,8 @@ class InvoiceRules(Rules):
                            f"{values['Company']}.", name)
 
     def after_write(self, ctx: Context, row: Row) -> None:
-        ctx.db.set_derived(row, "Objstate", invoice_state(ctx.schema.names, row.values, posting_rows(ctx, row)))
+        state = invoice_state(ctx.schema.names, row.values, posting_rows(ctx, row))
+        ctx.db.set_derived(ctx.schema.invoice, row, "Objstate", state)
 
     def after_delete(self, ctx: Context, row: Row) -> None:
         for posting in posting_rows(ctx, row):

@@ -23,6 +23,8 @@ from typing import Any
 from mlc_sandbox.ifs import edm
 from mlc_sandbox.ifs.errors import bad_query
 from mlc_sandbox.ifs.expand_options import ExpandItem, parse_expand
+from mlc_sandbox.ifs.filter_plan import constraints_of
+from mlc_sandbox.ifs.indexes import Constraints
 from mlc_sandbox.ifs.model import EntityType
 from mlc_sandbox.ifs.odata_filter import compile_filter
 from mlc_sandbox.ifs.store import Row
@@ -44,6 +46,7 @@ class QueryOptions:
     skiptoken: str | None = None
     raw_orderby: str = ""
     expand: list[ExpandItem] = field(default_factory=list)
+    where: Constraints | None = None  # what the $filter requires of every row, for the indexes
 
 
 @dataclass
@@ -69,6 +72,7 @@ def parse_options(params: Iterable[tuple[str, str]], etype: EntityType,
         seen.add(name)
         if name == "$filter":
             opts.filter = compile_filter(value, etype, now() if now else None)
+            opts.where = constraints_of(value)
         elif name == "$expand":
             opts.expand = parse_expand(value, etype, by_set or {})
         elif name == "$select":

@@ -16,6 +16,7 @@ from typing import Any
 
 from mlc_sandbox.ifs.clock import SimClock
 from mlc_sandbox.ifs.entities import HISTORY_LOG, Schema
+from mlc_sandbox.ifs.indexes import Constraints, Indexes
 from mlc_sandbox.ifs.model import EntityType
 
 _ROWID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -49,9 +50,12 @@ class Row:
 
 
 class EntityStore:
+    """Rows by key; change them only through put, pop and changed, which keep the indexes current."""
+
     def __init__(self, etype: EntityType) -> None:
         self.etype = etype
         self.rows: dict[tuple[Any, ...], Row] = {}
+        self.indexes = Indexes()
 
     def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(values[k] for k in self.etype.keys)
@@ -59,8 +63,37 @@ class EntityStore:
     def get(self, key: tuple[Any, ...]) -> Row | None:
         return self.rows.get(key)
 
+    def put(self, key: tuple[Any, ...], row: Row) -> None:
+        previous = self.rows.get(key)
+        if previous is not None:
+            self.indexes.removed(key, previous)
+        self.rows[key] = row
+        self.indexes.added(key, row)
+
+    def pop(self, key: tuple[Any, ...]) -> Row | None:
+        row = self.rows.pop(key, None)
+        if row is not None:
+            self.indexes.removed(key, row)
+        return row
+
+    def changed(self, row: Row, before: dict[str, Any]) -> None:
+        """`row.values` were changed in place; `before` is what they were."""
+        key = self.key_of(row.values)
+        if self.rows.get(key) is row:
+            self.indexes.changed(key, row, before)
+
     def where(self, **equals: Any) -> list[Row]:
-        return [r for r in self.rows.values() if all(r.values.get(k) == v for k, v in equals.items())]
+        return self.matching(Constraints({k: {v} for k, v in equals.items()}),
+                             lambda values: all(values.get(k) == v for k, v in equals.items()))
+
+    def matching(self, where: Constraints, predicate: Callable[[dict[str, Any]], bool] | None = None) -> list[Row]:
+        """Rows for which `predicate` holds, read through an index when `where` names an indexed column."""
+        found = self.indexes.candidates(self.rows, where) if where else None
+        rows = list(self.rows.values()) if found is None else found
+        return rows if predicate is None else [r for r in rows if predicate(r.values)]
+
+    def max_of(self, column: str, **equals: Any) -> Any:
+        return self.indexes.max_of(self.rows, column, **equals)
 
 
 class Database:
@@ -104,7 +137,7 @@ class Database:
             row = Row(row_values, seq)
             key = store.key_of(row_values)
             self._note_undo(store, key, store.rows.get(key))
-            store.rows[key] = row
+            store.put(key, row)
             if history:
                 self._history(etype, row, "Insert", user)
             return row
@@ -112,12 +145,14 @@ class Database:
     def update(self, etype: EntityType, row: Row, changes: dict[str, Any], user: str) -> Row:
         """Apply `changes` (may be empty: a touch) and give the row a new Objversion."""
         with self.lock:
-            self._note_values(row)
+            self._note_values(etype.entity_set, row)
+            before = dict(row.values)
             row.values.update(changes)
             now = self.now()
             if etype.prop("ModifiedDate"):
                 row.values["ModifiedDate"] = now
             row.values["Objversion"] = self._objversion(now)
+            self.stores[etype.entity_set].changed(row, before)
             self._history(etype, row, "Update", user)
             return row
 
@@ -125,7 +160,7 @@ class Database:
         with self.lock:
             store = self.stores[etype.entity_set]
             key = store.key_of(row.values)
-            self._note_undo(store, key, store.rows.pop(key, None))
+            self._note_undo(store, key, store.pop(key))
             self._history(etype, row, "Delete", user)
 
     def _history(self, etype: EntityType, row: Row, kind: str, user: str) -> None:
@@ -136,11 +171,13 @@ class Database:
                   "Username": user}
         self.insert(HISTORY_LOG, values, user, history=False)
 
-    def set_derived(self, row: Row, name: str, value: Any) -> None:
+    def set_derived(self, etype: EntityType, row: Row, name: str, value: Any) -> None:
         """A derived column (e.g. Objstate) set by a rule: undone with its change set too."""
         with self.lock:
-            self._note_values(row)
+            self._note_values(etype.entity_set, row)
+            before = dict(row.values)
             row.values[name] = value
+            self.stores[etype.entity_set].changed(row, before)
 
     def snapshot(self) -> list[Callable[[], object]]:
         """Start recording undo steps (a $batch change set restores them when one of its requests fails).
@@ -164,17 +201,19 @@ class Database:
         if self._undo is None:
             return
         if previous is None:
-            self._undo.append(lambda: store.rows.pop(key, None))
+            self._undo.append(lambda: store.pop(key))
         else:
-            self._undo.append(lambda: store.rows.__setitem__(key, previous))
+            self._undo.append(lambda: store.put(key, previous))
 
-    def _note_values(self, row: Row) -> None:
+    def _note_values(self, entity_set: str, row: Row) -> None:
         if self._undo is not None:
-            before = dict(row.values)
+            store, before = self.stores[entity_set], dict(row.values)
 
             def put_back() -> None:
+                now = dict(row.values)
                 row.values.clear()
                 row.values.update(before)
+                store.changed(row, now)
 
             self._undo.append(put_back)
 

@@ -18,9 +18,8 @@ from airflow.sdk import DAG, Param, get_current_context, task
 from ml_connector.airflow.dags.common import runs_asset, tenant_dag
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
-from ml_connector.sync.gaps import create_missing, find_gaps, record_gaps
-from ml_connector.sync.master_data import sync_master_data
-from ml_connector.sync.summary import task_summary
+
+# The sync code is imported inside the tasks: a worker parses the DAG file before every task.
 
 OPERATOR_GUIDE = """\
 ### IFS GL accounts and code parts ↔ Basware master data (tenant `{tenant}`)
@@ -65,6 +64,9 @@ def build_master_data_dag(tenant: TenantConfig, regions: dict[str, str], *, retr
 def gaps_task(runtime: TenantRuntime) -> Any:
     @task(task_id="gaps")
     def gaps() -> dict[str, Any]:
+        from ml_connector.sync.gaps import create_missing, find_gaps, record_gaps
+        from ml_connector.sync.summary import task_summary
+
         ctx = runtime.context(get_current_context()["run_id"])
         found = find_gaps(ctx)
         created = create_missing(ctx, found)
@@ -83,6 +85,8 @@ def push_task(runtime: TenantRuntime) -> Any:
 
     @task(task_id="push", outlets=[runs])
     def push() -> dict[str, Any]:
+        from ml_connector.sync.master_data import sync_master_data
+
         context = get_current_context()
         ctx = runtime.context(context["run_id"])
         full = bool((context.get("params") or {}).get("full_read")) or _is_backfill(context)

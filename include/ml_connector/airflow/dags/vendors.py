@@ -19,10 +19,11 @@ from airflow.sdk import DAG, Param, get_current_context, task
 from ml_connector.airflow.dags.common import run_window, runs_asset, tenant_dag, window_params
 from ml_connector.airflow.runtime import TenantRuntime
 from ml_connector.config import TenantConfig
-from ml_connector.sync import vendors
-from ml_connector.sync.vendor_conflicts import HELD
-from ml_connector.sync.vendor_replay import WINNERS, resolve_held
-from ml_connector.sync.vendors_to_basware import sync_ifs_to_basware
+
+# The sync code is imported inside the tasks: a worker parses the DAG file before every task.
+
+# The winners a held conflict can be resolved to (sync.vendor_replay.WINNERS, which a test keeps equal).
+WINNERS = ("ifs", "basware")
 
 OPERATOR_GUIDE = """\
 ### Basware vendors ↔ IFS suppliers (tenant `{tenant}`)
@@ -74,6 +75,8 @@ def resolve_task(runtime: TenantRuntime) -> Any:
         params = context.get("params") or {}
         if not params.get("resolve_vendor"):
             return {}
+        from ml_connector.sync.vendor_replay import resolve_held
+
         ctx = runtime.context(context["run_id"])
         return resolve_held(ctx, str(params["resolve_vendor"]), params.get("winner"))
     return resolve
@@ -84,6 +87,8 @@ def basware_to_ifs_task(runtime: TenantRuntime) -> Any:
 
     @task(task_id="basware_to_ifs", outlets=[runs])
     def basware_to_ifs() -> dict[str, Any]:
+        from ml_connector.sync import vendors
+
         context = get_current_context()
         window = run_window(context)
         summary = vendors.sync_basware_to_ifs(runtime.context(context["run_id"]),
@@ -96,6 +101,9 @@ def basware_to_ifs_task(runtime: TenantRuntime) -> Any:
 def ifs_to_basware_task(runtime: TenantRuntime) -> Any:
     @task(task_id="ifs_to_basware")
     def ifs_to_basware() -> dict[str, Any]:
+        from ml_connector.sync.vendor_conflicts import HELD
+        from ml_connector.sync.vendors_to_basware import sync_ifs_to_basware
+
         context = get_current_context()
         window = run_window(context)
         ctx = runtime.context(context["run_id"])
