@@ -46,6 +46,24 @@ def _quiet_http(record: logging.LogRecord) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The logging set-up below is the command's own: in a process that goes on after main() (a test, the
+    # demo's in-process commands) the root logger gets its level and handlers back, or every later task
+    # log would lose its INFO lines.
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, root.handlers[:]
+    try:
+        return _main(argv)
+    finally:
+        for added in root.handlers[:]:
+            if added not in saved_handlers:
+                root.removeHandler(added)
+        for kept in saved_handlers:
+            kept.removeFilter(_quiet_http)
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "airflow", False):
         # Importing Airflow sets up its own INFO logging on stdout; ours replaces it (force=True). The
