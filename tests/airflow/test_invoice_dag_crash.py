@@ -17,10 +17,12 @@ from dag_support import TENANT, DagEnv, latest_run_states, wait_for
 
 from ml_connector.config import load_config
 from ml_connector.state import Status
+from ml_connector.sync.invoices import WORKERS_PER_SLOT
 
 TransferInProgress = "TransferInProgress"
-# Basware requests in flight at once per tenant (the demo tenant's concurrency.basware).
-IN_FLIGHT = load_config().tenant(TENANT).concurrency.basware
+# Invoices a stage holds at once per tenant: the workers of a concurrent stage (concurrency x workers per
+# request slot). Each may have had its request answered and not yet recorded when the worker dies.
+IN_FLIGHT = load_config().tenant(TENANT).concurrency.workers * WORKERS_PER_SLOT
 
 
 def _nothing_recorded(env: DagEnv) -> None:

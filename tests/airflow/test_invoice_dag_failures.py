@@ -59,9 +59,16 @@ def test_credentials_revoked_mid_run_fail_the_task_and_alert_without_secrets(dag
 def test_deferred_invoice_fails_the_run_holds_the_watermark_and_the_next_run_completes_it(
         dag_env: DagEnv) -> None:
     # Every proposal create after the 3rd gets 503, however often the client retries: those invoices
-    # are deferred (proposals go as $batch change sets, several in flight at once).
+    # are deferred. One request per entity here, so the fault hits the creates alone: in batch mode the
+    # look-ups and finalize's read-backs go as $batch POSTs too (the $batch deferral is covered by
+    # tests/integration/sync/test_invoice_flow_crash.py).
+    from ml_connector.config import load_config
+
+    ifs = load_config().tenant(TENANT).ifs.model_dump(mode="json", exclude_unset=True)
+    tenants_file(Path(os.environ["ML_CONNECTOR_TENANTS"]), alerts={"email": [], "webhook_conn_id": ALERT_CONN_ID},
+                 ifs={**ifs, "write_mode": "per_entity"})
     dag_env.fault(kind="status", status=503, retry_after=0.01, skip=3, times=100_000, system="ifs", method="POST",
-                  path=r"/\$batch$")
+                  path=r"/ManSuppInvoiceSet$")
     failed = dag_env.run()
     assert failed.state == "failed"
     _, tis = latest_run_states()

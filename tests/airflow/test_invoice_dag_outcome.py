@@ -4,14 +4,23 @@ wait in quarantine, with their Basware request ids. Each task ends its log with 
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from dag_support import DAG_ID, TENANT, DagEnv, asset_events
 
 
 def test_a_green_run_with_quarantines_emits_its_counts_and_alerts(dag_env: DagEnv,
-                                                                  capfd: pytest.CaptureFixture[str]) -> None:
+                                                                  capfd: pytest.CaptureFixture[str],
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
     from airflow.utils.state import DagRunState
 
+    # Tests run before this one in the same process (xdist) may have left logging set up for a command;
+    # a task process starts fresh. The lines are read from what the task printed and what it logged.
+    caplog.set_level(logging.INFO, logger="ml_connector")
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("ml_connector") and isinstance(logger, logging.Logger):
+            logger.disabled = False
     run = dag_env.run()
     assert run.state == DagRunState.SUCCESS
     invalid, valid = dag_env.invalid_ids(), dag_env.valid_ids()
@@ -35,7 +44,7 @@ def test_a_green_run_with_quarantines_emits_its_counts_and_alerts(dag_env: DagEn
     assert "replay" in alert["next_step"]
 
     logs = capfd.readouterr()
-    out = logs.out + logs.err
+    out = logs.out + logs.err + caplog.text
     for task in ("extract:", "map_dimensions of batch", "upsert_proposals of batch", "report_back of batch"):
         assert f"Tenant {TENANT} run {run.run_id}, {task}" in out, task
     assert f"Tenant {TENANT} run {run.run_id}: SUCCESS" in out

@@ -42,7 +42,8 @@ def test_the_soak_command_keeps_every_invariant_through_kills_and_fails_naming_a
     injected = re.search(r"seed 2: breach injected, (\S+) set back", out)
     assert injected, out
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["runs"] == 2 and summary["kills"] == 2
+    # A kill comes at a random time: a run that finished before it is not killed (the figures count kills).
+    assert summary["runs"] == 2 and 1 <= summary["kills"] <= 2, summary
     assert sum(summary["faults_fired"].values()) > 0
     assert summary["breach_list"] == [
         [2, f"BREACH Basware invoice not Transferred/TransferFailed: {injected.group(1)} "
