@@ -41,11 +41,14 @@ BASWARE_CODING_FIELDS = (
     *(f"dimCode{n}" for n in range(1, 11)),
 )
 
+
 class ConfigError(ValueError):
     """A tenant configuration that cannot be used; the message names file, tenant and field."""
 
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
 
 class WebhookConfig(_Strict):
     """How Basware signs notifications. Header names and encoding are unverified against production
@@ -57,6 +60,7 @@ class WebhookConfig(_Strict):
     tolerance_seconds: int = Field(default=300, ge=1)
     require_timestamp: bool = False
 
+
 class TriggerConfig(_Strict):
     mode: Literal["poll", "webhook", "both"] = "poll"
     # Cron or preset; webhook-only tenants still get a slow safety poll (missed notifications).
@@ -67,9 +71,11 @@ class TriggerConfig(_Strict):
     def accepts_webhooks(self) -> bool:
         return self.mode in ("webhook", "both")
 
+
 class AlertConfig(_Strict):
     email: list[str] = []
     webhook_conn_id: str | None = None  # an HTTP connection (e.g. Teams/Slack incoming webhook)
+
 
 class GlAccountRules(_Strict):
     """Basware account code -> IFS account (code part A). Unlisted codes pass through unchanged."""
@@ -83,6 +89,7 @@ class GlAccountRules(_Strict):
         if self.strip_prefix and basware_account.startswith(self.strip_prefix):
             return basware_account[len(self.strip_prefix):]
         return basware_account
+
 
 class VendorSyncConfig(_Strict):
     """The vendor DAG (`mlc_<tenant>_vendors`): its schedule, and who wins when both systems changed a vendor."""
@@ -125,6 +132,7 @@ class MasterDataConfig(_Strict):
                 raise ValueError(f"company {company}: two code parts go to the same Basware target")
         return value
 
+
 class TenantIfs(_Strict):
     """Which IFS names the tenant's release uses: a shipped profile plus single-name overrides."""
 
@@ -152,6 +160,7 @@ class TenantIfs(_Strict):
                               for e in exc.errors())
             raise ValueError(f"IFS field map {self.field_map!r}: {where}") from None
 
+
 class ConcurrencyConfig(_Strict):
     """Requests in flight per system for one tenant, shared by the workers of a batch (in one process).
     1 and 1 is the old one-after-another behaviour."""
@@ -162,6 +171,7 @@ class ConcurrencyConfig(_Strict):
     @property
     def workers(self) -> int:
         return max(self.ifs, self.basware)
+
 
 class TenantConfig(_Strict):
     tenant_id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
@@ -210,6 +220,7 @@ class TenantConfig(_Strict):
     def ifs_company(self, basware_company_code: str) -> str | None:
         return self.companies.get(basware_company_code)
 
+
 class ConnectorConfig(_Strict):
     regions: dict[str, str] = {}
     tenants: list[TenantConfig] = []
@@ -237,6 +248,7 @@ class ConnectorConfig(_Strict):
                                  f"{tenant.basware_region!r} (known: {', '.join(sorted(regions))})")
         return self
 
+
 def validate_region_host(region: str, base_url: str, regions: dict[str, str]) -> None:
     """Refuse a Basware base URL whose host does not belong to the tenant's region."""
     if region not in regions:
@@ -248,6 +260,7 @@ def validate_region_host(region: str, base_url: str, regions: dict[str, str]) ->
     if not (same_host and same_port):
         raise ConfigError(f"Basware host {base_url!r} does not belong to region {region!r} "
                           f"(expected {regions[region]!r})")
+
 
 def _describe(error: ValidationError, data: dict[str, Any]) -> str:
     lines = []

@@ -122,6 +122,8 @@ _COST_CENTER_NAMES = ("Assembly line 1", "Assembly line 2", "Machining", "Paint 
                       "Tool room", "Quality lab", "Plant office", "Canteen", "Shipping", "Energy", "IT")
 _PROJECTS = (("PRJ-AUTO", "Automation upgrade"), ("PRJ-ENERGY", "Energy efficiency"),
              ("PRJ-ERP", "ERP roll-out"), ("PRJ-LINE3", "New assembly line"), ("PRJ-SAFE", "Safety programme"))
+
+
 def _unused_first(first: str, second: str, country: str, used: set[tuple[str, str, str]]) -> str:
     """`first`, or the next first name part (in list order, no randomness) not yet used with `second` in
     `country`; `first` itself if every one is taken."""
