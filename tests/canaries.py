@@ -11,19 +11,37 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 import sqlalchemy as sa
 
 TOKEN_LOG = "issued-tokens.txt"
 
-# Pages the connector serves, as (method, path) with {tenant} filled in; each is fetched and its answer
-# scanned. Add a page here when you build one (the operations page, for instance).
+# Pages the connector serves, as (method, path) with {tenant} and {invoice} filled in; each is fetched and its
+# answer scanned. Add a page here when you build one. The webhook endpoint answers anyone (and refuses an
+# unsigned body); the operations page wants an Airflow user (pass `headers` with a bearer token), and its
+# replay form refuses a POST without the page's CSRF token.
 SERVED_PAGES: list[tuple[str, str]] = [
     ("POST", "/ml-connector/webhooks/basware/{tenant}"),
     ("GET", "/ml-connector/webhooks/basware/{tenant}"),
+    ("GET", "/ml-connector/ops/"),
+    ("GET", "/ml-connector/ops/?tenant={tenant}"),
+    ("GET", "/ml-connector/ops/?tenant={tenant}&invoice={invoice}"),
+    ("GET", "/ml-connector/ops/api/tenants/{tenant}"),
+    ("POST", "/ml-connector/ops/replay"),
 ]
+
+
+@dataclass(frozen=True)
+class ServedAnswer:
+    """One page as fetched: where (method and URL), its status and everything it sent back."""
+
+    where: str
+    status: int
+    content: bytes
 
 
 def chosen_secrets(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -43,20 +61,28 @@ def token_canaries(folder: Path) -> list[str]:
     return sorted({*tokens, *(t.rsplit(".", 1)[-1] for t in tokens)})
 
 
-def scan_pages(base_url: str, canaries: Iterable[str], *, tenants: Iterable[str],
-               pages: Iterable[tuple[str, str]] = ()) -> list[str]:
-    """Fetch each of SERVED_PAGES (plus `pages`) for each tenant, unauthenticated, and scan status line,
-    headers and body."""
-    canaries = list(canaries)
-    found: list[str] = []
+def fetch_pages(base_url: str, *, tenants: Iterable[str], invoice: str = "none",
+                headers: dict[str, str] | None = None,
+                pages: Iterable[tuple[str, str]] = ()) -> list[ServedAnswer]:
+    """Each of SERVED_PAGES (plus `pages`) for each tenant, with `headers` (none: unauthenticated): the
+    status line, headers and body of every answer."""
+    answers: list[ServedAnswer] = []
     for tenant in tenants:
         for method, path in [*SERVED_PAGES, *pages]:
-            url = base_url.rstrip("/") + path.format(tenant=tenant)
-            answer = requests.request(method, url, data=b"{}", timeout=30)
-            headers = "\n".join(f"{k}: {v}" for k, v in answer.headers.items())
-            found += _scan_bytes(f"{method} {url}", f"{answer.status_code}\n{headers}\n".encode() + answer.content,
-                                 canaries)
-    return found
+            url = base_url.rstrip("/") + path.format(tenant=quote(tenant), invoice=quote(invoice))
+            answer = requests.request(method, url, data=b"{}", headers=headers, timeout=30)
+            sent = "\n".join(f"{k}: {v}" for k, v in answer.headers.items())
+            answers.append(ServedAnswer(f"{method} {url}", answer.status_code,
+                                        f"{answer.status_code}\n{sent}\n".encode() + answer.content))
+    return answers
+
+
+def scan_pages(base_url: str, canaries: Iterable[str], *, tenants: Iterable[str], invoice: str = "none",
+               headers: dict[str, str] | None = None, pages: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """Fetch each of SERVED_PAGES (plus `pages`) for each tenant and scan status line, headers and body."""
+    canaries = list(canaries)
+    answers = fetch_pages(base_url, tenants=tenants, invoice=invoice, headers=headers, pages=pages)
+    return [finding for a in answers for finding in _scan_bytes(a.where, a.content, canaries)]
 
 
 def _variants(canary: str) -> set[bytes]:

@@ -64,6 +64,11 @@ class AirflowStack:
     def _db_url(self) -> str:
         return make_url(PG_ADMIN_URL).set(database=self.db_name).render_as_string(hide_password=False)
 
+    @property
+    def db_url(self) -> str:
+        """The stack's metadata DB (PostgreSQL), for checks made while the stack is up."""
+        return self._db_url()
+
     def _environment(self) -> dict[str, str]:
         o = self.options
         env = {**os.environ, **o.env,

@@ -207,14 +207,18 @@ def test_no_chosen_secret_in_what_the_webhook_endpoint_answers_logs_or_stores(
 ) -> None:
     """The real API server, a tenant whose client secret and webhook secret the test chose: genuine,
     replayed, forged, truncated, cross-tenant, malformed, nested and huge deliveries. No answer, page, log
-    line, inbox row or metadata-DB value holds a secret or a signature (the connection only encrypted)."""
+    line, inbox row or metadata-DB value holds a secret or a signature (the connection only encrypted); nor
+    does the operations page, signed in as an admin, with a quarantined invoice of the tenant on it."""
     import logging
     import time
 
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from airflow.models import Connection
     from airflow.utils.session import create_session
 
-    from canaries import scan_for_canaries, scan_pages
+    from canaries import fetch_pages, scan_for_canaries, scan_pages
+    from ml_connector.airflow.webhook_app import state_store
     from ml_connector.webhooks import sign
 
     caplog.set_level(logging.DEBUG)
@@ -257,6 +261,23 @@ def test_no_chosen_secret_in_what_the_webhook_endpoint_answers_logs_or_stores(
                                                    "logs": caplog.text},
                                   db_urls=[f"sqlite:///{tenants.parent / 'state.db'}", airflow_db])
         found += scan_pages(api_server.url, canaries, tenants=[CANARY_TENANT, "nobody"])
+        # Signed in: the operations page shows the tenant's quarantine (reason and id, not the payload).
+        state_store().quarantine(CANARY_TENANT, "invoice", "INV-CANARY-Q", "unknown_cost_center",
+                                 "cost center CC-404 is not in IFS", {"note": "payload never shown"})
+        admin = SimpleAuthManagerUser(username="admin", role="admin")
+        bearer = {"Authorization": f"Bearer {get_auth_manager().generate_jwt(admin)}"}
+        signed_in = fetch_pages(api_server.url, tenants=[CANARY_TENANT, "nobody"], invoice="INV-CANARY-Q",
+                                headers=bearer)
+        status = {a.where.replace(api_server.url, ""): a.status for a in signed_in}
+        ops = "/ml-connector/ops/"
+        assert (status[f"GET {ops}"], status[f"GET {ops}?tenant={CANARY_TENANT}"],
+                status[f"GET {ops}?tenant={CANARY_TENANT}&invoice=INV-CANARY-Q"],
+                status[f"GET {ops}api/tenants/{CANARY_TENANT}"]) == (200, 200, 200, 200), status
+        assert (status[f"GET {ops}api/tenants/nobody"], status[f"POST {ops}replay"]) == (404, 403), status
+        tenant_page = next(a.content for a in signed_in if a.where.endswith(f"?tenant={CANARY_TENANT}"))
+        assert b"INV-CANARY-Q" in tenant_page and b"CC-404" in tenant_page
+        assert b"payload never shown" not in b"".join(a.content for a in signed_in)
+        found += scan_pages(api_server.url, canaries, tenants=[CANARY_TENANT, "nobody"], headers=bearer)
         assert found == []
         # The scan does see the inbox row the genuine delivery made (so an empty finding means something).
         assert scan_for_canaries(["INV-CANARY"], db_urls=[f"sqlite:///{tenants.parent / 'state.db'}"]) != []
