@@ -40,6 +40,7 @@ def tenant_context(config: ConnectorConfig, tenant: TenantConfig, run_id: str) -
         with basware.build_client(config.region_map()) as bw_client, ifs.build_client() as ifs_client:
             for client, system in ((bw_client, "basware"), (ifs_client, "ifs_cloud")):
                 client.tokens.observe(f"health:{tenant.tenant_id}", token_observer(store, tenant.tenant_id, system))
+                client.tokens.share_through(store)  # the tenant's tasks already hold a token: take theirs
             yield TenantContext(tenant=tenant, basware=bw_client, ifs=ifs_client, store=store, run_id=run_id)
     finally:
         store.dispose()

@@ -57,10 +57,12 @@ class TenantRuntime:
         return client
 
     def _watch_tokens(self, tokens: TokenManager, system: str) -> None:
-        """The operations page's token health: every token this tenant's tasks obtain, or fail to."""
+        """The operations page's token health (every token this tenant's tasks obtain, or fail to), and
+        one token for all of the tenant's task processes through the state store's token cache."""
         from ml_connector.sync.health import token_observer
 
         tokens.observe(f"health:{self.tenant.tenant_id}", token_observer(self.store, self.tenant.tenant_id, system))
+        tokens.share_through(self.store)
 
     @cached_property
     def store(self) -> StateStore:

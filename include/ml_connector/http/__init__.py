@@ -23,9 +23,11 @@ from ml_connector.http.errors import (
 from ml_connector.http.redact import redact, register_secret
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.session import ApiSession
+from ml_connector.http.token_seal import TokenSeal
 from ml_connector.http.tokens import (
     BaswareTokenSource,
     KeycloakTokenSource,
+    TokenCache,
     TokenGrant,
     TokenManager,
     credential_key,
@@ -36,6 +38,7 @@ __all__ = [
     "Action", "ApiSession", "AuthenticationError", "BaswareTokenSource", "ConflictError", "FatalError",
     "KeycloakTokenSource", "MlConnectorError", "NotFoundError", "OutcomeUnknownError", "PaginationLoopError",
     "PermissionDeniedError", "PreconditionRequiredError", "ProtocolError", "RateLimitedError", "RecordError",
-    "RetriableError", "RetryPolicy", "TokenGrant", "TokenManager", "TransientError", "ValidationError",
+    "RetriableError", "RetryPolicy", "TokenCache", "TokenGrant", "TokenManager", "TokenSeal", "TransientError",
+    "ValidationError",
     "classify", "credential_key", "redact", "register_secret", "shared_token_manager",
 ]

@@ -14,6 +14,7 @@ import requests
 from pydantic import SecretStr
 
 from ml_connector.http.retry import RetryPolicy
+from ml_connector.http.token_seal import TokenSeal
 from ml_connector.http.tokens import (
     BaswareTokenSource,
     KeycloakTokenSource,
@@ -60,7 +61,9 @@ def _transport(shared: bool, session: requests.Session | None, retry: RetryPolic
 
 
 def _manager(source: BaswareTokenSource | KeycloakTokenSource, name: str, shared: bool) -> TokenManager:
+    # Every manager can seal its token for a cache; only those given one (share_through) use it.
+    seal = TokenSeal(source.client_secret, token_url=source.url, client_id=source.client_id, scope=source.scope)
     if not shared:
-        return TokenManager(source, name=name)
+        return TokenManager(source, name=name, seal=seal)
     key = credential_key(source.url, source.client_id, source.client_secret, source.scope)
-    return shared_token_manager(key, lambda: TokenManager(source, name=name))
+    return shared_token_manager(key, lambda: TokenManager(source, name=name, seal=seal))

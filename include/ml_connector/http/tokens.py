@@ -1,7 +1,9 @@
 """OAuth2 client-credentials tokens: one manager per credential set, shared by every request.
 
 The manager refreshes ahead of expiry (IFS tokens live 180 s) and lets only one thread fetch at a
-time: threads that queue behind a refresh reuse its result, or its failure.
+time: threads that queue behind a refresh reuse its result, or its failure. Given a `TokenCache`
+(`share_through`), it shares its token with the other processes of the credential set too: one of
+them asks the IAM, under the cache's lock, and the rest adopt the sealed token it saved.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -24,6 +27,7 @@ from ml_connector.http.raising import error_for_exception, error_for_response
 from ml_connector.http.redact import redact, register_secret
 from ml_connector.http.request_ids import new_request_id
 from ml_connector.http.retry import RetryPolicy
+from ml_connector.http.token_seal import TokenSeal
 from ml_connector.http.urls import join, path_of
 
 log = logging.getLogger(__name__)
@@ -41,11 +45,34 @@ TokenSource = Callable[[], TokenGrant]
 TokenObserver = Callable[[bool, str | None], None]
 
 
+class TokenCache(Protocol):
+    """Rows of sealed tokens that the processes of a credential set share (the state store is one).
+
+    The cache sees only a derived slot and sealed bytes (see token_seal); what it must add is a lock
+    per slot across processes, so that one of them asks the IAM while the others wait for its row.
+    """
+
+    def load_token(self, slot: str) -> bytes | None: ...
+
+    def save_token(self, slot: str, sealed: bytes, expires_at: float) -> None: ...
+
+    def discard_token(self, slot: str, sealed: bytes) -> None:
+        """Delete the row if it still holds `sealed` (a token the API refused); else leave it."""
+
+    def token_lock(self, slot: str, timeout: float) -> AbstractContextManager[bool]:
+        """Held for the block; yields False if `timeout` seconds passed first."""
+
+
+# How long a process waits for another one's token request before asking the IAM itself.
+CACHE_LOCK_TIMEOUT_S = 60.0
+
+
 @dataclass(frozen=True)
 class _Held:
     value: SecretStr
     refresh_at: float
     expires_at: float
+    sealed: bytes | None = None  # its row in the shared cache, to discard it if the API refuses it
 
 
 class TokenManager:
@@ -58,14 +85,21 @@ class TokenManager:
         min_margin: float = 10.0,
         margin_fraction: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         name: str = "oauth2",
+        seal: TokenSeal | None = None,
     ) -> None:
         self._source = source
         self._min_margin = min_margin
         self._margin_fraction = margin_fraction
         self._clock = clock
+        self._wall_clock = wall_clock  # for the shared cache's times, which other processes read
         self.name = name
         self.token_requests = 0  # every call to the token endpoint, for tests and metrics
+        self.tokens_adopted = 0  # tokens another process requested and this one took from the cache
+        self._seal = seal
+        self._cache: TokenCache | None = None
+        self._cache_lock_timeout = CACHE_LOCK_TIMEOUT_S
         self._lock = threading.Lock()
         self._held: _Held | None = None
         self._failures = 0
@@ -91,7 +125,7 @@ class TokenManager:
             if self._failures != failures_seen and self._last_error is not None:
                 raise self._last_error  # the refresh we queued behind failed: don't hammer the IAM
             try:
-                value = self._refresh()
+                value = self._obtain()
             except Exception as exc:
                 failure: Exception | None = exc
             else:
@@ -101,6 +135,15 @@ class TokenManager:
         if failure is not None:
             raise failure
         return value
+
+    def share_through(self, cache: TokenCache, *, lock_timeout: float = CACHE_LOCK_TIMEOUT_S) -> None:
+        """Share this credential set's token with other processes through `cache` (see the module
+        docstring); a manager built without a seal has nothing to share and keeps to itself."""
+        if self._seal is None:
+            raise ValueError(f"token manager {self.name} has no seal: it cannot share its token")
+        with self._lock:
+            self._cache = cache
+            self._cache_lock_timeout = lock_timeout
 
     def observe(self, key: str, observer: TokenObserver) -> None:
         """Register `observer` under `key` (a second one under the same key replaces it): a shared
@@ -124,8 +167,60 @@ class TokenManager:
             if token is None or held.value.get_secret_value() == token:
                 log.info("Token for %s invalidated; the next request fetches a new one", self.name)
                 self._held = None
+                if self._cache is not None and self._seal is not None and held.sealed is not None:
+                    try:  # so that no other process adopts it; a newer row is left alone
+                        self._cache.discard_token(self._seal.slot, held.sealed)
+                    except Exception as exc:
+                        log.warning("Could not drop the refused token of %s from the token cache: %s",
+                                    self.name, redact(exc))
 
-    def _refresh(self) -> str:
+    def _obtain(self) -> str:
+        """A token from the shared cache if one is fresh there, else from the IAM (one process at a time)."""
+        cache, seal = self._cache, self._seal
+        if cache is None or seal is None:
+            return self._refresh()
+        if (value := self._adopt(cache, seal)) is not None:
+            return value
+        try:
+            slot_lock = cache.token_lock(seal.slot, self._cache_lock_timeout)
+            with slot_lock as locked:
+                if not locked:
+                    log.warning("Waited %.0f s for another process's token request for %s; requesting one",
+                                self._cache_lock_timeout, self.name)
+                elif (value := self._adopt(cache, seal)) is not None:
+                    return value  # the process we waited for saved a fresh one
+                return self._refresh()
+        except errors.MlConnectorError:
+            raise  # the IAM's answer, not the cache's
+        except Exception as exc:  # the cache's database is down: tokens still come, one per process
+            log.warning("Token cache unavailable for %s, requesting a token without it: %s", self.name, redact(exc))
+            return self._refresh(save=False)
+
+    def _adopt(self, cache: TokenCache, seal: TokenSeal) -> str | None:
+        try:
+            sealed = cache.load_token(seal.slot)
+        except Exception as exc:
+            log.warning("Token cache unreadable for %s: %s", self.name, redact(exc))
+            return None
+        if sealed is None:
+            return None
+        opened = seal.open(sealed)
+        if opened is None:
+            log.warning("Ignored a token cache row of %s that does not open with its credentials (altered)",
+                        self.name)
+            return None
+        wall, now = self._wall_clock(), self._clock()
+        if wall >= opened.refresh_at:
+            return None
+        value = opened.value.get_secret_value()
+        register_secret(value, pinned=False)
+        self._held = _Held(opened.value, now + opened.refresh_at - wall, now + opened.expires_at - wall, sealed)
+        self._last_error = None
+        self.tokens_adopted += 1
+        log.debug("Adopted the shared token of %s (%.0fs left)", self.name, opened.expires_at - wall)
+        return value
+
+    def _refresh(self, *, save: bool = True) -> str:
         self.token_requests += 1
         try:
             grant = self._source()
@@ -135,12 +230,26 @@ class TokenManager:
             raise
         value = grant.access_token.get_secret_value()
         register_secret(value, pinned=False)
-        now = self._clock()
+        now, wall = self._clock(), self._wall_clock()
         lifetime = max(float(grant.expires_in), 1.0)
-        self._held = _Held(grant.access_token, now + lifetime - self.margin_for(lifetime), now + lifetime)
+        refresh_in = lifetime - self.margin_for(lifetime)
+        sealed = self._save(grant.access_token, wall + refresh_in, wall + lifetime) if save else None
+        self._held = _Held(grant.access_token, now + refresh_in, now + lifetime, sealed)
         self._last_error = None
         log.info("Obtained token for %s (lifetime %.0fs)", self.name, lifetime)
         return value
+
+    def _save(self, token: SecretStr, refresh_at: float, expires_at: float) -> bytes | None:
+        cache, seal = self._cache, self._seal
+        if cache is None or seal is None:
+            return None
+        sealed = seal.seal(token, refresh_at=refresh_at, expires_at=expires_at)
+        try:
+            cache.save_token(seal.slot, sealed, expires_at)
+        except Exception as exc:  # the token is good; only the other processes will ask for their own
+            log.warning("Could not save the token of %s to the token cache: %s", self.name, redact(exc))
+            return None
+        return sealed
 
 
 _SHARED: dict[tuple[str, ...], TokenManager] = {}

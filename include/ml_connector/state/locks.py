@@ -8,7 +8,7 @@ leave a lock behind, so neither kind is a row in a table:
 - PostgreSQL: a session advisory lock on a connection of its own (released when it closes or dies).
 - SQLite (one machine): flock() on one of 256 files beside the database (released by the kernel when
   the process dies). Two names sharing a file only wait for each other, never deadlock: a worker
-  holds one lock at a time.
+  holds one lock at a time of each namespace (a folder of files of its own).
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ def _digest(name: str) -> bytes:
 
 
 @contextmanager
-def named_lock(engine: Engine, name: str, timeout: float) -> Iterator[bool]:
-    """Hold the lock `name` for the block; yields False (not holding it) if `timeout` seconds passed."""
+def named_lock(engine: Engine, name: str, timeout: float, *, namespace: str = "locks") -> Iterator[bool]:
+    """Hold the lock `name` for the block; yields False (not holding it) if `timeout` seconds passed.
+
+    Locks of different `namespace`s never share a file on SQLite, so a worker may hold one of each.
+    On PostgreSQL the names themselves keep them apart (64 bits of their digest)."""
     backend = engine.dialect.name
     if backend == "postgresql":
         with _pg_lock(engine, int.from_bytes(_digest(name)[:8], "big", signed=True), timeout) as held:
@@ -41,7 +44,7 @@ def named_lock(engine: Engine, name: str, timeout: float) -> Iterator[bool]:
     elif engine.url.database in (None, "", ":memory:"):
         yield True  # an in-memory database has one process, so nobody to exclude
     else:
-        with _file_lock(Path(f"{engine.url.database}.locks"), _digest(name)[0] % SQLITE_LOCK_FILES,
+        with _file_lock(Path(f"{engine.url.database}.{namespace}"), _digest(name)[0] % SQLITE_LOCK_FILES,
                         timeout) as held:
             yield held
 

@@ -1,7 +1,8 @@
 """Tables of the state store and the invoice status order.
 
-Every table is prefixed `mlc_` and every row carries tenant_id: the store may share a PostgreSQL
-database (and its `alembic_version`) with Airflow's metadata, and tenants share the tables.
+Every table is prefixed `mlc_` and every row carries tenant_id (but the token cache's: see there): the
+store may share a PostgreSQL database (and its `alembic_version`) with Airflow's metadata, and tenants
+share the tables.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -235,4 +237,18 @@ reports = Table(
     _run_id(),
     Column("at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("tenant_id", "name"),
+)
+
+
+# OAuth2 tokens shared by the processes of one credential set (http/token_seal.py). A row is keyed by a
+# slot derived from the client secret, not by tenant: two tenants with one credential set share a token,
+# a rotated secret lands on a new row, and the row tells nobody which tenant or client it belongs to.
+# `sealed` is AES-GCM ciphertext; `expires_at` is in clear so that expired rows can be purged unopened.
+token_cache = Table(
+    "mlc_token_cache", metadata,
+    Column("slot", String(64), nullable=False),
+    Column("sealed", LargeBinary(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("saved_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("slot"),
 )

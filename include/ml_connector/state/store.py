@@ -28,6 +28,7 @@ from ml_connector.state.master_data import MasterDataOps
 from ml_connector.state.quarantine import QuarantineOps
 from ml_connector.state.reports import ReportOps
 from ml_connector.state.runs import RunOps
+from ml_connector.state.token_cache import TokenCacheOps
 from ml_connector.state.vendor_versions import VendorVersionOps
 from ml_connector.state.watermarks import WatermarkOps
 
@@ -45,7 +46,7 @@ class SchemaNotReady(RuntimeError):
 
 
 class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps,
-              VendorVersionOps, ReportOps):
+              VendorVersionOps, ReportOps, TokenCacheOps):
     pass
 
 
@@ -109,6 +110,11 @@ class StateStore(_AllOps):
         """A lock shared by every worker on this store, freed when its holder dies (see locks.py).
         Yields whether it is held: False when `timeout` seconds passed first."""
         return named_lock(self._engine, name, timeout)
+
+    def token_lock(self, slot: str, timeout: float) -> AbstractContextManager[bool]:
+        """The token cache's lock on one slot (see http/tokens.TokenCache). Its own namespace: a worker
+        holding an invoice's lock asks for a token under it, and must not wait on its own lock."""
+        return named_lock(self._engine, f"token:{slot}", timeout, namespace="token-locks")
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -16,7 +16,7 @@ from mlc_sandbox.runner import Sandbox
 from mlc_sandbox.token_ledger import TokenLife
 
 FINAL_BASWARE = ("Transferred", "TransferFailed")
-TOKEN_BUDGET = "more than one token per holder per token lifetime"
+TOKEN_BUDGET = "more than one token per tenant and system at a time"
 INVOICE_RECORD = "invoice"
 
 
@@ -107,10 +107,9 @@ def vendor_audit(tenant: str, sandbox: Sandbox, store_url: str) -> Breach | None
     return Breach(VENDOR_AUDIT, missing) if missing else None
 
 
-def check_tenant(tenant: str, sandbox: Sandbox, store_url: str, holders: Holders | None = None,
-                 approved: list[str] | None = None) -> TenantFigures:
-    """Every invariant of one tenant (one sandbox of its own); the token budget when the holders are known.
-    `approved`: every invoice approved in Basware (default: the seed's)."""
+def check_tenant(tenant: str, sandbox: Sandbox, store_url: str, approved: list[str] | None = None) -> TenantFigures:
+    """Every invariant of one tenant (one sandbox of its own). `approved`: every invoice approved in
+    Basware (default: the seed's)."""
     figures = TenantFigures(tenant)
     approved = list(approved) if approved is not None else _approved_ids(sandbox)
     figures.invoices = len(approved)
@@ -145,36 +144,33 @@ def check_tenant(tenant: str, sandbox: Sandbox, store_url: str, holders: Holders
     figures.vendor_changes = sum(len(v) for v in vendor_changes(sandbox).values())
     lives = token_lives(sandbox)
     figures.tokens_used = {system: sum(1 for t in ts if t.uses) for system, ts in lives.items()}
-    if holders is not None:
-        figures.breaches.extend(b for system, ts in lives.items() if (b := token_budget(tenant, system, ts, holders)))
+    figures.breaches.extend(b for system, ts in lives.items() if (b := token_budget(tenant, system, ts)))
     return figures
-
-
-@dataclass(frozen=True)
-class Holders:
-    """The processes that held a tenant's tokens (each DAG run, or each task try under a scheduler): how
-    many, and their seconds in all."""
-
-    count: int
-    seconds: float
 
 
 def token_lives(sandbox: Sandbox) -> dict[str, list[TokenLife]]:
     return {"basware": sandbox.basware.ctx.tokens.ledger.lives(), "ifs": sandbox.ifs.tokens.ledger.lives()}
 
 
-def token_budget(tenant: str, system: str, lives: list[TokenLife], holders: Holders) -> Breach | None:
-    """At most one token per holder per token lifetime: a holder starts with one, may renew it once per
-    half lifetime (the client refreshes ahead of expiry, never earlier than half way), and replaces one
-    that was revoked or refused. Tokens never presented (their answer was lost) are not counted."""
+def renew_interval(lifetime: float) -> float:
+    """The shortest time between two tokens a client asks for on schedule: it renews ahead of expiry, a
+    tenth of the lifetime and at least 10 s early, but never more than half the lifetime early."""
+    return lifetime - min(max(10.0, 0.1 * lifetime), lifetime / 2)
+
+
+def token_budget(tenant: str, system: str, lives: list[TokenLife]) -> Breach | None:
+    """One token per tenant and system at a time, however many task processes use it: the first, one
+    renewal per renew interval over the span the tokens were issued in, and one replacement for each token
+    revoked or refused. Tokens never presented (their answer was lost) are not counted."""
     used = [t for t in lives if t.uses]
     if not used:
         return None
     replaced = sum(1 for t in used if t.ended is not None)
-    half_life = min(t.lifetime for t in used) / 2
-    allowed = holders.count + replaced + math.floor(holders.seconds / half_life)
+    lifetime = min(t.lifetime for t in used)
+    span = used[-1].issued - used[0].issued
+    allowed = 1 + replaced + math.floor(span / renew_interval(lifetime))
     if len(used) <= allowed:
         return None
     return Breach(TOKEN_BUDGET, [f"{tenant}/{system}"],
-                  f"{len(used)} tokens used, at most {allowed} allowed ({holders.count} holders over "
-                  f"{holders.seconds:.0f} s, {replaced} revoked or refused, lifetime {2 * half_life:.0f} s)")
+                  f"{len(used)} tokens used, at most {allowed} allowed (issued over {span:.0f} s, {replaced} "
+                  f"revoked or refused, lifetime {lifetime:.0f} s, renewed every {renew_interval(lifetime):.0f} s)")

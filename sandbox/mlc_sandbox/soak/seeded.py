@@ -23,7 +23,7 @@ from typing import Any
 from ml_connector.config import DEFAULT_CONFIG
 from mlc_sandbox.runner import Sandbox, SandboxOptions
 from mlc_sandbox.soak.faults import soak_rules
-from mlc_sandbox.soak.invariants import Holders, TenantFigures, check_tenant
+from mlc_sandbox.soak.invariants import TenantFigures, check_tenant
 from mlc_sandbox.soak.worker import DagWorker
 
 TENANT = "demo"
@@ -120,21 +120,16 @@ def one_seed(seed: int, opts: SeededOptions, worker: DagWorker, figures: SeededF
     run_dir = opts.workdir / f"seed-{seed:04d}"
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / "runs.log"
-    holder_seconds = 0.0
 
     def dag_run(kill_after: float | None) -> None:
-        nonlocal holder_seconds
-        started = time.monotonic()
         figures.kills += worker.run(TENANT, env, log, kill_after, opts.child_timeout)
         figures.dag_runs += 1
-        holder_seconds += time.monotonic() - started
 
     with Sandbox(SandboxOptions(seed=seed, invoices=opts.invoices, suppliers=40, faults="chaos")) as sandbox:
         sandbox.injector.clear()
         for rule in soak_rules(opts.fault_scale):
             sandbox.injector.add(rule)
         env, store_url = tenant_env(sandbox, run_dir)
-        runs = opts.runs_under_faults + 1
         for attempt in range(opts.runs_under_faults):
             kill = attempt == 0 and rng.random() < opts.kill_share
             dag_run(rng.uniform(*opts.kill_window) if kill else None)
@@ -145,7 +140,7 @@ def one_seed(seed: int, opts: SeededOptions, worker: DagWorker, figures: SeededF
             victim = sorted(sandbox.ifs.proposal_counts())[0]
             sandbox.basware.set_document_status(victim, "WaitingForTransfer")
             progress(f"  seed {seed}: breach injected, {victim} set back to WaitingForTransfer")
-        result = check_tenant(TENANT, sandbox, store_url, Holders(runs, holder_seconds))
+        result = check_tenant(TENANT, sandbox, store_url)
         sandbox.basware.close()
     figures.add(seed, result, fired)
     return result

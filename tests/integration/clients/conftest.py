@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+import postgres_server
 from mlc_sandbox.runner import Sandbox, SandboxOptions
+
+# A fresh SQLite file and a fresh PostgreSQL schema per test (see postgres_server).
+pg_admin = postgres_server.pg_admin
+db_url = postgres_server.db_url
 
 
 @pytest.fixture

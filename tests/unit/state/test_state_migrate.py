@@ -19,6 +19,7 @@ TENANT = "acme"
 EXPECTED_TABLES = {
     "mlc_alembic_version", "mlc_ledger", "mlc_quarantine", "mlc_watermarks", "mlc_audit", "mlc_invoice_events",
     "mlc_webhook_inbox", "mlc_runs", "mlc_master_data_hashes", "mlc_vendor_versions", "mlc_reports",
+    "mlc_token_cache",
 }
 
 
