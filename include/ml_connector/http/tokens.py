@@ -63,8 +63,9 @@ class TokenCache(Protocol):
         """Held for the block; yields False if `timeout` seconds passed first."""
 
 
-# How long a process waits for another one's token request before asking the IAM itself.
-CACHE_LOCK_TIMEOUT_S = 60.0
+# How long a process waits for another one's token request before asking the IAM itself: longer than a
+# token request may take with all its retries (RetryPolicy.max_total_seconds, 120 s by default).
+CACHE_LOCK_TIMEOUT_S = 150.0
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,11 @@ class TokenManager:
         try:
             slot_lock = cache.token_lock(seal.slot, self._cache_lock_timeout)
             with slot_lock as locked:
+                if (value := self._adopt(cache, seal)) is not None:
+                    return value  # the process we waited for saved a fresh one
                 if not locked:
                     log.warning("Waited %.0f s for another process's token request for %s; requesting one",
                                 self._cache_lock_timeout, self.name)
-                elif (value := self._adopt(cache, seal)) is not None:
-                    return value  # the process we waited for saved a fresh one
                 return self._refresh()
         except errors.MlConnectorError:
             raise  # the IAM's answer, not the cache's

@@ -162,3 +162,20 @@ def test_neither_token_nor_secret_is_in_the_cache_rows_or_the_logs(
         assert clear.encode() not in dumped
         assert hashlib.sha256(clear.encode()).hexdigest().encode() not in dumped
         assert clear not in caplog.text
+
+
+def test_with_the_cache_database_down_tokens_still_come_one_per_process(
+        sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    creds = sb.credentials()["ifs"]
+    down = StateStore("postgresql+psycopg2://postgres@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 2})
+    tokens = ifs_token_manager(sb.ifs_url, creds["realm"], creds["client_id"], creds["client_secret"],
+                               retry=FAST_RETRY)
+    tokens.share_through(down)
+    with caplog.at_level(logging.WARNING):
+        rows = ifs_client(sb, token_manager=tokens).reads.get(*SUPPLIERS, {"SupplierId": "10001"})
+    down.dispose()
+
+    assert rows[0]["SupplierId"] == "10001"
+    assert (tokens.token_requests, sb.ifs.token_requests) == (1, 1)
+    assert "Token cache unavailable" in caplog.text
+    assert creds["client_secret"] not in caplog.text and tokens.get_token() not in caplog.text
