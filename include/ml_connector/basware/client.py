@@ -23,6 +23,7 @@ from ml_connector.basware.request_status import RequestStatuses
 from ml_connector.basware.subscriptions import Subscriptions
 from ml_connector.basware.transport import BaswareTransport
 from ml_connector.basware.vendors import Vendors
+from ml_connector.http.environment import EnvironmentOnceSession
 from ml_connector.http.request_ids import RequestIdHeader
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.session import ApiSession
@@ -53,7 +54,7 @@ class BaswareClient:
         session: requests.Session | None = None,
     ) -> None:
         """`share_tokens=True`: one token manager per credential set per process (see token_managers)."""
-        http = session or requests.Session()
+        http = session or EnvironmentOnceSession()
         retry = retry or RetryPolicy()
         self.tokens = token_manager or basware_token_manager(
             base_url, client_id, client_secret, scopes, request_id_header=request_id_header,

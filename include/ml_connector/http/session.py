@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from ml_connector.http import errors
 from ml_connector.http.auth import BearerAuth, bearer_token_of
 from ml_connector.http.classify import Action, Overrides, classify
+from ml_connector.http.environment import EnvironmentOnceSession
 from ml_connector.http.raising import DEFAULT_CODE_ERRORS, error_for_exception, error_for_response
 from ml_connector.http.request_ids import response_request_id
 from ml_connector.http.retry import RetryPolicy, parse_retry_after
@@ -79,7 +80,7 @@ class ApiSession:
         self._sleep = sleep
         # Set per tenant (TenantContext): requests in flight for this system, shared by its workers.
         self.throttle: Throttle | None = None
-        self.http = session or requests.Session()
+        self.http = session or EnvironmentOnceSession()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize)
         self.http.mount("https://", adapter)
         self.http.mount("http://", adapter)

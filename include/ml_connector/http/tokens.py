@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from ml_connector.http import errors
 from ml_connector.http.classify import Action, classify
+from ml_connector.http.environment import EnvironmentOnceSession
 from ml_connector.http.raising import error_for_exception, error_for_response
 from ml_connector.http.redact import redact, register_secret
 from ml_connector.http.request_ids import new_request_id
@@ -296,7 +297,7 @@ class _FormTokenSource:
         secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
         self.client_secret = secret
         register_secret(self.client_secret.get_secret_value())
-        self._session = session or requests.Session()
+        self._session = session or EnvironmentOnceSession()
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
 

@@ -17,6 +17,7 @@ import requests
 from pydantic import SecretStr
 
 from ml_connector.field_map import IfsFieldMap, default_field_map
+from ml_connector.http.environment import EnvironmentOnceSession
 from ml_connector.http.retry import RetryPolicy
 from ml_connector.http.session import ApiSession
 from ml_connector.http.token_managers import ifs_token_manager
@@ -51,7 +52,7 @@ class IfsClient:
         `share_tokens=True`: one token manager per credential set per process (see token_managers)."""
         self.host = host.rstrip("/")
         self.fields = fields or default_field_map()
-        http = session or requests.Session()
+        http = session or EnvironmentOnceSession()
         retry = retry or RetryPolicy()
         self.tokens = token_manager or ifs_token_manager(
             self.host, realm, client_id, client_secret, shared=share_tokens, session=http, retry=retry
