@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 
 from ml_connector.http import errors
 from ml_connector.http.auth import BearerAuth, bearer_token_of
@@ -33,6 +34,14 @@ RequestHook = Callable[[requests.PreparedRequest], None]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Headers we send to links outside the API (pre-signed storage URLs): nothing that identifies us.
 EXTERNAL_HEADERS: Mapping[str, str] = {"Accept": "application/json", "User-Agent": "ml-connector"}
+
+
+class _NoAuth(AuthBase):
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+_NO_NETRC = _NoAuth()
 
 
 class _TokenRejected(errors.AuthenticationError):
@@ -149,6 +158,9 @@ class ApiSession:
         if external:
             # Not session.prepare_request: no cookies, no netrc, no session headers, no auth.
             return request.prepare()
+        # An auth object of our own (a no-op: the bearer token is set below), so that requests does not
+        # look for a ~/.netrc entry on every request (file stats per call), nor ever sends one.
+        request.auth = _NO_NETRC
         prepared = self.http.prepare_request(request)
         if self._auth is not None:
             self._auth(prepared)  # per attempt, so a retry picks up a refreshed token

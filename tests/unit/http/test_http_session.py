@@ -149,3 +149,18 @@ def test_connection_refused_is_retried_then_raised_as_transient() -> None:
     api = ApiSession("http://127.0.0.1:9", retry=RetryPolicy.no_wait(max_attempts=2), sleep=lambda s: None)
     with pytest.raises(errors.TransientError):
         api.send("GET", "/v1/x")
+
+
+def test_a_netrc_entry_for_the_host_is_never_sent(
+        server: LocalServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-for-the-api\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    server.sequence(server.Reply(200, {"ok": True}), server.Reply(200, {"ok": True}))
+    with_tokens, _ = make(server)
+    with_tokens.send("GET", "/x")
+    ApiSession(server.url, retry=RetryPolicy.no_wait()).send("GET", "/y")  # no token manager at all
+
+    assert server.requests[0].headers["authorization"] == "Bearer tok-1"
+    assert "authorization" not in server.requests[1].headers
