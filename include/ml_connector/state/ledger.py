@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -236,6 +236,17 @@ class LedgerOps(Ops):
         with self._tx(read_only=True) as conn:
             rows = conn.execute(stmt.order_by(ledger.c.updated_at, ledger.c.invoice_id).limit(limit)).all()
         return [LedgerEntry.from_row(r) for r in rows]
+
+    def unfinished_ids(self, tenant_id: str, statuses: Iterable[Status]) -> Iterator[tuple[str, Status, int]]:
+        """(invoice_id, status, attempts) of the rows in `statuses`, oldest first, streamed: extract reads
+        all of a tenant's, which after a burst is every invoice just recorded (100,000 whole entries
+        held at once were most of a run's memory)."""
+        stmt = (select(ledger.c.invoice_id, ledger.c.status, ledger.c.attempts)
+                .where(ledger.c.tenant_id == tenant_id, ledger.c.status.in_(list(statuses)))
+                .order_by(ledger.c.updated_at, ledger.c.invoice_id))
+        with self._tx(read_only=True) as conn:
+            for row in conn.execute(stmt).yield_per(2000):
+                yield row.invoice_id, Status(row.status), int(row.attempts)
 
     def count_unfinished(self, tenant_id: str, statuses: Iterable[Status], *, since: datetime | None = None,
                          until: datetime | None = None) -> int:

@@ -116,9 +116,8 @@ def quarantine_unkeyable(ctx: TenantContext, doc: Mapping[str, Any], problem: st
 
 def unfinished_elsewhere(ctx: TenantContext, seen: set[str]) -> list[str]:
     """What only the ledger remembers: invoices this read did not return that still owe a step."""
-    return [e.invoice_id for e in ctx.store.unfinished(ctx.tenant_id, RESUME_STATUSES)
-            if e.invoice_id not in seen
-            and not (e.status is Status.QUARANTINED and e.attempts >= MAX_REPORT_ATTEMPTS)]
+    return [invoice_id for invoice_id, status, attempts in ctx.store.unfinished_ids(ctx.tenant_id, RESUME_STATUSES)
+            if invoice_id not in seen and not (status is Status.QUARANTINED and attempts >= MAX_REPORT_ATTEMPTS)]
 
 
 class BatchWriter:

@@ -160,6 +160,24 @@ def test_unfinished_lists_what_only_the_ledger_remembers(store: StateStore) -> N
     assert store.unfinished("other") == []
 
 
+def test_unfinished_ids_stream_id_status_and_attempts_oldest_first(store: StateStore) -> None:
+    ids = [f"{n:05d}" for n in range(4500)]  # more than one streamed chunk
+    store.record_extracted(TENANT, [doc(i) for i in ids])
+    store.record_extracted("other", [doc("elsewhere")])
+    store.advance(TENANT, ids[0], Status.QUARANTINED)
+    store.record_error(TENANT, ids[0], "Basware 404")
+    store.advance(TENANT, ids[1], Status.ACKNOWLEDGED)
+    store.advance(TENANT, ids[2], Status.REPORTED)
+
+    streamed = list(store.unfinished_ids(TENANT, [Status.EXTRACTED, Status.QUARANTINED, Status.ACKNOWLEDGED]))
+    whole = store.unfinished(TENANT, [Status.EXTRACTED, Status.QUARANTINED, Status.ACKNOWLEDGED])
+    assert [i for i, _, _ in streamed] == [e.invoice_id for e in whole]
+    assert len(streamed) == 4499 and ids[2] not in {i for i, _, _ in streamed}
+    by_id = {i: (status, attempts) for i, status, attempts in streamed}
+    assert by_id[ids[0]] == (Status.QUARANTINED, 1) and by_id[ids[1]] == (Status.ACKNOWLEDGED, 0)
+    assert by_id[ids[3]] == (Status.EXTRACTED, 0)
+
+
 def test_reopen_and_record_error(store: StateStore) -> None:
     store.record_extracted(TENANT, [doc("1"), doc("2")])
     assert store.record_error(TENANT, "1", "IFS 503", run_id="r1") == 1
