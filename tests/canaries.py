@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -51,6 +52,14 @@ def chosen_secrets(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     env = {"MLC_SANDBOX_BASWARE_CLIENT_SECRET": chosen["basware"], "MLC_SANDBOX_IFS_CLIENT_SECRET": chosen["ifs"],
            "MLC_SANDBOX_WEBHOOK_SECRET": chosen["webhook"], "MLC_SANDBOX_TOKEN_LOG": str(folder / TOKEN_LOG)}
     return chosen, env
+
+
+def use_chosen_secrets(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """`chosen_secrets(folder)` set in this test's environment (for the processes it starts); the secrets."""
+    chosen, env = chosen_secrets(folder)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return chosen
 
 
 def token_canaries(folder: Path) -> list[str]:

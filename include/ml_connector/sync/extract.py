@@ -50,7 +50,7 @@ def extract(
     batches = BatchWriter(ctx, stage, batch_size, {"tenant": ctx.tenant_id, "run_id": ctx.run_id,
                                                    "catalog": catalog_ref})
     truncated = False
-    for doc in documents_in_window(ctx, win, batches.counts):
+    for doc in documents_in_window(ctx, win, batches.counts, batches.seen):
         batches.add(doc)
         if len(batches.refs) >= MAX_BATCHES:
             truncated = True
@@ -70,10 +70,11 @@ def extract(
             "batches": batches.refs, "counts": counts}
 
 
-def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str]) -> Iterator[dict[str, Any]]:
-    """WaitingForTransfer documents last updated inside the window, each once; what is left out is
-    counted in `counts`."""
-    seen: set[str] = set()
+def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str],
+                        seen: set[str]) -> Iterator[dict[str, Any]]:
+    """WaitingForTransfer documents last updated inside the window, each once (their ids are added to
+    `seen`: the batch writer's own set, one copy of the ids a burst holds); what is left out is counted in
+    `counts`."""
     for doc in ctx.basware.documents.iter(last_updated=win.query_after):
         invoice_id = doc.get("invoiceId")
         if not invoice_id:

@@ -11,16 +11,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from canaries import chosen_secrets, fetch_pages, scan_for_canaries, token_canaries
+from canaries import fetch_pages, scan_for_canaries, token_canaries, use_chosen_secrets
 from mlc_sandbox.soak.seeded import TENANT
 from mlc_sandbox.soak.webhook_flow import webhook_flow
 
 
 def test_signed_notifications_into_the_api_server_become_proposals_under_celery(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    chosen, env = chosen_secrets(tmp_path)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    chosen = use_chosen_secrets(tmp_path, monkeypatch)
     home = tmp_path / "flow"
     with webhook_flow(home) as flow:
         ids = flow.send_batch(3)

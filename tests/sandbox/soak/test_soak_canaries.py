@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from canaries import chosen_secrets, scan_for_canaries, token_canaries
+from canaries import scan_for_canaries, token_canaries, use_chosen_secrets
 from mlc_sandbox.soak.seeded import SeededOptions, run_seeded
 
 
 def test_the_short_soak_leaves_no_chosen_secret_or_issued_token_anywhere(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    chosen, env = chosen_secrets(tmp_path)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    chosen = use_chosen_secrets(tmp_path, monkeypatch)
     work = tmp_path / "soak"
     opts = SeededOptions(runs=1, first_seed=2, invoices=6, runs_under_faults=2, kill_share=1.0,
                          kill_window=(5.0, 12.0), workdir=work)
