@@ -20,6 +20,7 @@ from ml_connector.state import ExtractedInvoice, Status, document_fingerprint
 from ml_connector.sync.catalog import load_catalog
 from ml_connector.sync.context import TenantContext
 from ml_connector.sync.errors import RECORD_TYPE, Reason, quarantine_key
+from ml_connector.sync.seen_ids import SeenIds
 from ml_connector.sync.staging import DEFAULT_BATCH_SIZE, MAX_BATCHES, Staging, StoragePath, write_batches
 from ml_connector.sync.summary import task_summary
 from ml_connector.sync.values import iso, ledger_amount, parse_timestamp
@@ -71,7 +72,7 @@ def extract(
 
 
 def documents_in_window(ctx: TenantContext, win: Window, counts: Counter[str],
-                        seen: set[str]) -> Iterator[dict[str, Any]]:
+                        seen: SeenIds) -> Iterator[dict[str, Any]]:
     """WaitingForTransfer documents last updated inside the window, each once (their ids are added to
     `seen`: the batch writer's own set, one copy of the ids a burst holds); what is left out is counted in
     `counts`."""
@@ -115,7 +116,7 @@ def quarantine_unkeyable(ctx: TenantContext, doc: Mapping[str, Any], problem: st
     log.error("Tenant %s: quarantined a Basware document: %s", ctx.tenant_id, reason)
 
 
-def unfinished_elsewhere(ctx: TenantContext, seen: set[str]) -> list[str]:
+def unfinished_elsewhere(ctx: TenantContext, seen: SeenIds) -> list[str]:
     """What only the ledger remembers: invoices this read did not return that still owe a step."""
     return [invoice_id for invoice_id, status, attempts in ctx.store.unfinished_ids(ctx.tenant_id, RESUME_STATUSES)
             if invoice_id not in seen and not (status is Status.QUARANTINED and attempts >= MAX_REPORT_ATTEMPTS)]
@@ -128,7 +129,7 @@ class BatchWriter:
         self.ctx, self.stage, self.batch_size, self.extra = ctx, stage, batch_size, extra
         self.counts: Counter[str] = Counter()
         self.refs: list[dict[str, Any]] = []
-        self.seen: set[str] = set()
+        self.seen = SeenIds()
         self.latest: datetime | None = None
         self._pending: list[dict[str, Any]] = []
 
