@@ -180,30 +180,6 @@ class LedgerOps(Ops):
                 _events(conn, tenant_id, [(invoice_id, "error", {"error": error[:_MAX_ERROR]})], run_id, now)
             return attempts
 
-    def find_invoices(self, tenant_id: str, id_or_number: str) -> list[LedgerEntry]:
-        """The invoice with this Basware invoiceId, else those with this supplier invoice number."""
-        where = ledger.c.tenant_id == tenant_id
-        with self._tx(read_only=True) as conn:
-            rows = conn.execute(select(ledger).where(where, ledger.c.invoice_id == id_or_number)).all()
-            if not rows:
-                stmt = select(ledger).where(where, ledger.c.invoice_number == id_or_number)
-                rows = conn.execute(stmt.order_by(ledger.c.created_at)).all()
-        return [LedgerEntry.from_row(r) for r in rows]
-
-    def invoice_story(self, tenant_id: str, invoice_id: str) -> list[InvoiceEvent]:
-        """The invoice's events, oldest first."""
-        e = invoice_events.c
-        stmt = select(invoice_events).where(e.tenant_id == tenant_id, e.invoice_id == invoice_id).order_by(e.id)
-        with self._tx(read_only=True) as conn:
-            return [InvoiceEvent.from_row(r) for r in conn.execute(stmt)]
-
-    def event_counts(self, tenant_id: str, since: datetime) -> dict[str, int]:
-        """How many invoice events of each kind (a Status, error, replayed...) happened at or after `since`."""
-        e = invoice_events.c
-        stmt = (select(e.event, func.count()).where(e.tenant_id == tenant_id, e.at >= since).group_by(e.event))
-        with self._tx(read_only=True) as conn:
-            return {event: int(n) for event, n in conn.execute(stmt).tuples()}
-
     def begin_upsert(self, tenant_id: str, invoice_id: str) -> int | None:
         """Mark a proposal look-up-and-create as started (call it holding the invoice's lock)."""
         stmt = update(ledger).where(_key(tenant_id, invoice_id)).values(
@@ -284,3 +260,31 @@ class LedgerOps(Ops):
             for company, currency, count, net, tax, gross in rows
         ]
         return sorted(totals, key=lambda t: (t.company or "", t.currency or ""))
+
+
+class InvoiceHistoryOps(Ops):
+    """Reads of the invoice ledger and its events for people: `trace` and the operations page."""
+
+    def find_invoices(self, tenant_id: str, id_or_number: str) -> list[LedgerEntry]:
+        """The invoice with this Basware invoiceId, else those with this supplier invoice number."""
+        where = ledger.c.tenant_id == tenant_id
+        with self._tx(read_only=True) as conn:
+            rows = conn.execute(select(ledger).where(where, ledger.c.invoice_id == id_or_number)).all()
+            if not rows:
+                stmt = select(ledger).where(where, ledger.c.invoice_number == id_or_number)
+                rows = conn.execute(stmt.order_by(ledger.c.created_at)).all()
+        return [LedgerEntry.from_row(r) for r in rows]
+
+    def invoice_story(self, tenant_id: str, invoice_id: str) -> list[InvoiceEvent]:
+        """The invoice's events, oldest first."""
+        e = invoice_events.c
+        stmt = select(invoice_events).where(e.tenant_id == tenant_id, e.invoice_id == invoice_id).order_by(e.id)
+        with self._tx(read_only=True) as conn:
+            return [InvoiceEvent.from_row(r) for r in conn.execute(stmt)]
+
+    def event_counts(self, tenant_id: str, since: datetime) -> dict[str, int]:
+        """How many invoice events of each kind (a Status, error, replayed...) happened at or after `since`."""
+        e = invoice_events.c
+        stmt = (select(e.event, func.count()).where(e.tenant_id == tenant_id, e.at >= since).group_by(e.event))
+        with self._tx(read_only=True) as conn:
+            return {event: int(n) for event, n in conn.execute(stmt).tuples()}

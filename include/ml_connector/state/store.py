@@ -22,7 +22,7 @@ from ml_connector.state import migrate as migrations
 from ml_connector.state.audit import AuditOps
 from ml_connector.state.engine import READ_ONLY, make_engine, mask_url
 from ml_connector.state.inbox import InboxOps
-from ml_connector.state.ledger import LedgerOps
+from ml_connector.state.ledger import InvoiceHistoryOps, LedgerOps
 from ml_connector.state.locks import named_lock
 from ml_connector.state.master_data import MasterDataOps
 from ml_connector.state.quarantine import QuarantineOps
@@ -45,7 +45,7 @@ class SchemaNotReady(RuntimeError):
     """The database is not at this code's schema revision: run `StateStore.migrate()` first."""
 
 
-class _AllOps(LedgerOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps,
+class _AllOps(LedgerOps, InvoiceHistoryOps, QuarantineOps, WatermarkOps, AuditOps, InboxOps, RunOps, MasterDataOps,
               VendorVersionOps, ReportOps, TokenCacheOps):
     pass
 
